@@ -1,0 +1,100 @@
+//! In-memory state: issued access tokens (by `jti`) with their exchange lineage,
+//! and the client-assertion `jti`s already seen (RFC 7523 §3 item 7).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+/// What the server remembers about one access token it issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub client_id: String,
+    pub sub: String,
+    pub scope: Vec<String>,
+    pub aud: Vec<String>,
+    pub exp: u64,
+    /// Store keys of the subject / actor tokens this one was exchanged from.
+    pub parents: Vec<String>,
+    pub revoked: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    tokens: HashMap<String, TokenRecord>,
+    /// parent key → keys of tokens exchanged from it (the cascade edges).
+    children: HashMap<String, Vec<String>>,
+    /// (client_id, assertion jti) → the time after which it may be forgotten.
+    assertions: HashMap<(String, String), u64>,
+    inserts: u64,
+}
+
+/// Thread-safe store; the lock is never held across an `.await`.
+#[derive(Default)]
+pub struct Store {
+    inner: Mutex<Inner>,
+}
+
+/// How long after `exp` an expired token's record is kept before pruning.
+const KEEP_EXPIRED_SECS: u64 = 3600;
+
+impl Store {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A poisoned lock only means another request panicked; the maps stay usable.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records an issued token under `key` (its `jti`).
+    pub fn insert(&self, key: String, record: TokenRecord, now: u64) {
+        let mut inner = self.lock();
+        for parent in &record.parents {
+            inner.children.entry(parent.clone()).or_default().push(key.clone());
+        }
+        inner.tokens.insert(key, record);
+        inner.inserts += 1;
+        if inner.inserts % 1024 == 0 {
+            inner.prune(now);
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<TokenRecord> {
+        self.lock().tokens.get(key).cloned()
+    }
+
+    /// Revokes `key` and, when `cascade`, every token exchanged from it, transitively
+    /// (RFC 7009 §2.1: "other tokens based on the same authorization grant").
+    /// Returns how many tokens went from active to revoked.
+    pub fn revoke(&self, key: &str, cascade: bool) -> usize {
+        let mut inner = self.lock();
+        let mut pending = vec![key.to_string()];
+        let mut revoked = 0;
+        while let Some(next) = pending.pop() {
+            match inner.tokens.get_mut(&next) {
+                Some(record) if !record.revoked => {
+                    record.revoked = true;
+                    revoked += 1;
+                }
+                _ => continue,
+            }
+            if cascade {
+                pending.extend(inner.children.get(&next).cloned().unwrap_or_default());
+            }
+        }
+        revoked
+    }
+
+    /// Remembers a client assertion's `jti` until `forget_after`; false when it was
+    /// already seen (a replay).
+    pub fn first_use_of_assertion(&self, client_id: &str, jti: &str, forget_after: u64, now: u64) -> bool {
+        let mut inner = self.lock();
+        inner.assertions.retain(|_, until| *until >= now);
+        inner.assertions.insert((client_id.to_string(), jti.to_string()), forget_after).is_none()
+    }
+}
+
+impl Inner {
+    /// Forgets tokens expired for over an hour: they are inactive whatever else is true.
+    fn prune(&mut self, now: u64) {
+        self.tokens.retain(|_, record| record.exp.saturating_add(KEEP_EXPIRED_SECS) >= now);
+        let tokens = &self.tokens;
+        self.children.retain(|parent, _| tokens.contains_key(parent));
+    }
+}

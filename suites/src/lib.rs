@@ -1,0 +1,58 @@
+//! agentcert's conformance checks. One module per suite; each module's `checks()` lists its
+//! checks in the order they run. Every check cites requirement ids from the catalog in
+//! `requirements.toml`, and talks to the server under test only over HTTP, through the
+//! engine's [`Ctx`](agentcert_engine::Ctx).
+
+use agentcert_engine::{Catalog, Check};
+
+pub mod discovery;
+
+/// The suites, in run order. Discovery comes first: later suites rely on its endpoints.
+pub const SUITES: &[(&str, &str)] = &[
+    ("discovery", "Authorization server metadata and JWKS (RFC 8414, RFC 7517)"),
+];
+
+/// Every check of every suite, in run order.
+pub fn all_checks() -> Vec<Check> {
+    let mut checks = Vec::new();
+    checks.extend(discovery::checks());
+    checks
+}
+
+/// The checks of the named suites (all of them when `names` is empty). Unknown names are an
+/// error that lists the known ones.
+pub fn select(names: &[String]) -> Result<Vec<Check>, String> {
+    for n in names {
+        if !SUITES.iter().any(|(s, _)| s == n) {
+            let known: Vec<_> = SUITES.iter().map(|(s, _)| *s).collect();
+            return Err(format!("unknown suite `{n}`; the suites are: {}", known.join(", ")));
+        }
+    }
+    Ok(all_checks().into_iter().filter(|c| names.is_empty() || names.iter().any(|n| n == c.suite)).collect())
+}
+
+/// The requirement catalog, compiled in from `requirements.toml`.
+pub fn catalog() -> Catalog {
+    Catalog::from_toml(include_str!("../requirements.toml")).expect("requirements.toml is valid (tested)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_check_cites_known_requirements_and_ids_are_unique() {
+        let catalog = catalog();
+        let mut seen = HashSet::new();
+        for c in all_checks() {
+            assert!(seen.insert(c.id), "duplicate check id {}", c.id);
+            assert!(!c.requirements.is_empty(), "{} cites no requirement", c.id);
+            for r in c.requirements {
+                assert!(catalog.get(r).is_some(), "{} cites {r}, which is not in requirements.toml", c.id);
+            }
+            assert!(c.id.starts_with(&format!("{}.", c.suite)), "{} should start with its suite name", c.id);
+            assert!(SUITES.iter().any(|(s, _)| *s == c.suite), "{} is in unknown suite {}", c.id, c.suite);
+        }
+    }
+}
