@@ -125,11 +125,6 @@ impl OwnToken {
         jwt::time_claim(&self.claims, "exp").is_none_or(|exp| now >= exp)
     }
 
-    /// Neither revoked nor expired.
-    pub fn active(&self, now: u64) -> bool {
-        !self.record.revoked && !self.expired(now)
-    }
-
     /// The scope tokens of the `scope` claim.
     pub fn scope(&self) -> Vec<String> {
         crate::state::split_scope(jwt::str_claim(&self.claims, "scope").unwrap_or_default())

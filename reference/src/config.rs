@@ -150,12 +150,21 @@ impl Config {
     /// Parses a TOML configuration; `public_key_pem_file` paths resolve relative to `base_dir`
     /// and are read at once, so the returned value carries its keys inline.
     pub fn from_toml(text: &str, base_dir: &Path) -> anyhow::Result<Config> {
+        Self::from_toml_with(text, base_dir, |path| std::fs::read_to_string(path))
+    }
+
+    /// Like [`Config::from_toml`], reading key files through `read` (e.g. from embedded text).
+    pub fn from_toml_with(
+        text: &str,
+        base_dir: &Path,
+        read: impl Fn(&Path) -> std::io::Result<String>,
+    ) -> anyhow::Result<Config> {
         let mut config: Config = toml::from_str(text).context("invalid reference server configuration")?;
         for client in &mut config.clients {
             if let Some(file) = &client.public_key_pem_file {
                 let path = base_dir.join(file);
                 if client.public_key_pem.is_none() {
-                    let pem = std::fs::read_to_string(&path).with_context(|| {
+                    let pem = read(&path).with_context(|| {
                         format!("client `{}`: cannot read public_key_pem_file {}", client.client_id, path.display())
                     })?;
                     client.public_key_pem = Some(pem);
@@ -165,6 +174,12 @@ impl Config {
         }
         config.validate()?;
         Ok(config)
+    }
+
+    /// The embedded roster, `fixtures/reference/server.toml`, with its key files compiled in:
+    /// usable from any working directory.
+    pub fn embedded() -> anyhow::Result<Config> {
+        crate::embedded::config()
     }
 
     /// Checks the configuration for contradictions; [`crate::start`] calls it too.

@@ -56,18 +56,15 @@ async fn metadata_served(ctx: Ctx) -> anyhow::Result<Outcome> {
 /// if not, the metadata MUST NOT be used. Code points, no normalization: a trailing slash
 /// counts.
 async fn issuer_identical(ctx: Ctx) -> anyhow::Result<Outcome> {
-    let (_, doc) = fetch_metadata(&ctx).await?;
-    let doc = doc.unwrap_or_else(|| doc_clone(&ctx));
+    let (_, fetched) = fetch_metadata(&ctx).await?;
+    // When the RFC 8414 document is unusable the run fell back to OIDC discovery; judge that.
+    let doc = fetched.as_ref().unwrap_or_else(|| doc(&ctx));
     let expected = ctx.issuer();
     Ok(match doc.get("issuer").and_then(Value::as_str) {
         Some(i) if i == expected => Outcome::pass(format!("issuer is exactly {expected}")),
         Some(i) => Outcome::fail(format!("metadata issuer {i:?} is not identical to {expected:?}")),
         None => Outcome::fail("metadata has no issuer member"),
     })
-}
-
-fn doc_clone(ctx: &Ctx) -> Map<String, Value> {
-    doc(ctx).clone()
 }
 
 /// RFC 8414 §2: `issuer` and `token_endpoint` are REQUIRED (for the grants agents use), and

@@ -6,6 +6,7 @@
 use agentcert_engine::{Catalog, Check};
 
 pub mod discovery;
+pub mod listing;
 
 /// The suites, in run order. Discovery comes first: later suites rely on its endpoints.
 pub const SUITES: &[(&str, &str)] = &[

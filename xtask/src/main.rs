@@ -1,1 +1,88 @@
-fn main() {}
+//! `cargo xtask`: the project's own scripts, in Rust so they run wherever cargo does.
+//!
+//! - `cargo xtask test`: installs what the tests need (the npm peer servers), then runs the
+//!   whole test suite. This is the README's test command, and what CI runs.
+//! - `cargo xtask peer NAME`: installs a real third-party peer server and runs it on loopback
+//!   in the foreground, for pointing `agentcert run --target fixtures/targets/NAME.toml` at it.
+//! - `cargo xtask peer-install`: installs every peer without starting any.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The peers this repository installs, with how to start each.
+const PEERS: &[Peer] = &[Peer { name: "oidc-provider", dir: "fixtures/peers/oidc-provider", port: 3000 }];
+
+struct Peer {
+    name: &'static str,
+    dir: &'static str,
+    port: u16,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("peer") => match args.get(1) {
+            Some(name) => peer(name, &args[2..]),
+            None => Err(anyhow::anyhow!("usage: cargo xtask peer NAME   (peers: {})", peer_names())),
+        },
+        Some("peer-install") => PEERS.iter().try_for_each(install),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n  test            install the peer servers, then run every test\n  peer NAME       install and run a peer server on loopback ({})\n  peer-install    install every peer server",
+                peer_names()
+            );
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("xtask: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn peer_names() -> String {
+    PEERS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("xtask: running {cmd:?}");
+    let status = cmd.status().with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
+    if !status.success() {
+        bail!("{:?} failed with {status}", cmd.get_program());
+    }
+    Ok(())
+}
+
+/// `npm ci` from the committed lock file: the exact versions the baselines were made with.
+fn install(peer: &Peer) -> Result<()> {
+    let dir = root().join(peer.dir);
+    if Command::new("npm").arg("--version").output().is_err() {
+        bail!("npm is not installed; the {} peer needs Node.js and npm (Debian: apt-get install nodejs npm)", peer.name);
+    }
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir))
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    PEERS.iter().try_for_each(install)?;
+    // The peer tests start their servers themselves; this tells them the peers were
+    // installed, so a missing one is a failure rather than a skip.
+    run(Command::new(env!("CARGO"))
+        .args(["test", "--workspace", "--locked"])
+        .args(extra)
+        .env("AGENTCERT_REQUIRE_PEERS", "1")
+        .current_dir(root()))
+}
+
+fn peer(name: &str, extra: &[String]) -> Result<()> {
+    let peer = PEERS.iter().find(|p| p.name == name).with_context(|| format!("unknown peer {name}; peers: {}", peer_names()))?;
+    install(peer)?;
+    let port = extra.iter().position(|a| a == "--port").and_then(|i| extra.get(i + 1)).cloned().unwrap_or(peer.port.to_string());
+    eprintln!("xtask: starting {} on 127.0.0.1:{port} (Ctrl-C stops it); target profile fixtures/targets/{}.toml", peer.name, peer.name);
+    run(Command::new("node").arg("provider.mjs").env("PORT", port).current_dir(root().join(peer.dir)))
+}

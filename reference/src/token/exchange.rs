@@ -77,11 +77,8 @@ pub async fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Val
     } else {
         Some(actor.as_ref().map_or(subject.exp, |a| a.exp.min(subject.exp)))
     };
-    let parents = [&Some(&subject), &actor.as_ref()]
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t.own_key.clone())
-        .collect();
+    // Lineage for the revocation cascade (RFC 7009 §2.1).
+    let parents = std::iter::once(&subject).chain(actor.as_ref()).filter_map(|t| t.own_key.clone()).collect();
     // RFC 8693 §4.1: `sub` stays the subject; the actor appears only in `act`.
     let sub = if faults.has(Fault::ExchangeSubIsActor) { actor_sub } else { subject.sub.clone() };
     let issued = access_token::issue(state, Grant { client, sub, scope, aud, exp_cap, act, parents })?;

@@ -1,0 +1,63 @@
+//! Token revocation (RFC 7009).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::access_token::OwnToken;
+use crate::client_auth;
+use crate::error::{no_store, OAuthError};
+use crate::faults::Fault;
+use crate::form::Form;
+use crate::state::AppState;
+
+/// RFC 7009 §2.1 / §4.1.2: the `token_type_hint` values defined for revocation.
+const KNOWN_HINTS: &[&str] = &["access_token", "refresh_token"];
+
+/// `POST {issuer}/revoke` (RFC 7009 §2.1).
+pub async fn revoke(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
+    let faults = &state.faults;
+    let form = Form::parse(faults, &headers, &body)?;
+    // RFC 7009 §2.1: "The authorization server first validates the client credentials".
+    let caller = if faults.has(Fault::RevokeNoAuth) {
+        None
+    } else {
+        Some(client_auth::authenticate(&state, &headers, &form)?)
+    };
+    // RFC 7009 §2.1: `token` is REQUIRED.
+    let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    // RFC 7009 §2.1: the hint only speeds the lookup; if the token is not found under it,
+    // the server extends its search. Unknown hint values are simply ignored.
+    let hint = form.get("token_type_hint");
+    if hint.is_some_and(|h| !KNOWN_HINTS.contains(&h)) && faults.has(Fault::RevokeBogusHint400) {
+        return Err(OAuthError::unsupported_token_type("unknown token_type_hint"));
+    }
+    let found = if hint == Some("refresh_token") && faults.has(Fault::RevokeHonourHintStrictly) {
+        None // only refresh tokens searched, and this server issues none
+    } else {
+        OwnToken::recognise(&state, token)
+    };
+    match found {
+        // RFC 7009 §2.2: "invalid tokens do not cause an error response".
+        None if faults.has(Fault::RevokeUnknown400) => return Err(OAuthError::invalid_request("unknown token")),
+        None => {}
+        Some(own) => {
+            // RFC 7009 §2.1: the server "verifies whether the token was issued to the client
+            // making the revocation request". Another client's token is left alone, and the
+            // answer is the same 200 an unknown token gets, so its existence is not disclosed.
+            let owner = caller.as_ref().is_none_or(|c| c.id() == own.record.client_id);
+            if (owner || faults.has(Fault::RevokeAnyClient)) && !faults.has(Fault::RevokeNoop) {
+                // RFC 7009 §2.1: revocation "may cause the revocation of related tokens":
+                // every token exchanged from this one goes with it.
+                state.store.revoke(&own.key, !faults.has(Fault::RevokeNoCascade));
+            }
+        }
+    }
+    // RFC 7009 §2.2: HTTP 200; the body content is ignored.
+    let mut response = StatusCode::OK.into_response();
+    no_store(&mut response);
+    Ok(response)
+}

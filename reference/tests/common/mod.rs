@@ -1,0 +1,204 @@
+//! Helpers shared by the integration tests: start a server from the fixture roster,
+//! sign client assertions, call the endpoints.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use agentcert_reference::{Config, Fault, RunningServer};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+pub const JWT_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+pub fn roster() -> Config {
+    let dir = fixtures().join("reference");
+    Config::from_toml(&std::fs::read_to_string(dir.join("server.toml")).unwrap(), &dir).unwrap()
+}
+
+pub async fn start(faults: &[Fault]) -> Server {
+    let mut config = roster();
+    config.faults = faults.to_vec();
+    start_with(config).await
+}
+
+pub async fn start_with(config: Config) -> Server {
+    let server = agentcert_reference::start(config).await.unwrap();
+    Server { http: reqwest::Client::new(), server }
+}
+
+pub struct Server {
+    pub http: reqwest::Client,
+    pub server: RunningServer,
+}
+
+/// A parsed response: status, headers, JSON body (Null when not JSON).
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn error(&self) -> &str {
+        self.body["error"].as_str().unwrap_or("<none>")
+    }
+    pub fn token(&self) -> String {
+        assert_eq!(self.status, 200, "expected a token, got {}", self.text);
+        self.body["access_token"].as_str().unwrap().to_string()
+    }
+}
+
+/// How a test client authenticates.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    Basic(&'a str, &'a str),
+    Post(&'a str, &'a str),
+    /// private_key_jwt with the fixture key of this client.
+    Jwt(&'a str),
+    None,
+}
+
+pub fn agent_a() -> Auth<'static> {
+    Auth::Jwt("agent-a")
+}
+pub fn agent_b() -> Auth<'static> {
+    Auth::Basic("agent-b", "agent-b-secret-5b1d")
+}
+pub fn agent_x() -> Auth<'static> {
+    Auth::Post("agent-x", "agent-x-secret-93ce")
+}
+pub fn resource_server() -> Auth<'static> {
+    Auth::Basic("resource-server", "rs-secret-0c7a")
+}
+
+impl Server {
+    pub fn issuer(&self) -> &str {
+        &self.server.issuer
+    }
+
+    pub fn url(&self, name: &str) -> String {
+        format!("{}/{name}", self.server.issuer)
+    }
+
+    pub async fn get(&self, url: &str) -> Reply {
+        reply(self.http.get(url).send().await.unwrap()).await
+    }
+
+    /// POSTs form parameters to `{issuer}/{endpoint}` with the given client authentication.
+    pub async fn post(&self, endpoint: &str, auth: Auth<'_>, params: &[(&str, &str)]) -> Reply {
+        let mut params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut request = self.http.post(self.url(endpoint));
+        match auth {
+            Auth::Basic(id, secret) => request = request.basic_auth(id, Some(secret)),
+            Auth::Post(id, secret) => {
+                params.push(("client_id".into(), id.into()));
+                params.push(("client_secret".into(), secret.into()));
+            }
+            Auth::Jwt(id) => {
+                params.push(("client_assertion_type".into(), JWT_BEARER.into()));
+                params.push(("client_assertion".into(), self.assertion(id, json!({}))));
+            }
+            Auth::None => {}
+        }
+        let body = serde_urlencoded(&params);
+        let response = request
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        reply(response).await
+    }
+
+    /// POSTs a raw body with a given content type and optional Authorization header.
+    pub async fn post_raw(&self, endpoint: &str, content_type: &str, authorization: Option<String>, body: String) -> Reply {
+        let mut request = self.http.post(self.url(endpoint)).header("content-type", content_type).body(body);
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        reply(request.send().await.unwrap()).await
+    }
+
+    /// A client assertion for `client_id` signed ES256 with its fixture key; `overrides`
+    /// replace or (when null) remove claims.
+    pub fn assertion(&self, client_id: &str, overrides: Value) -> String {
+        let now = now();
+        let mut claims = json!({
+            "iss": client_id, "sub": client_id, "aud": self.url("token"),
+            "exp": now + 60, "iat": now, "jti": random(),
+        });
+        for (k, v) in overrides.as_object().unwrap() {
+            if v.is_null() {
+                claims.as_object_mut().unwrap().remove(k);
+            } else {
+                claims[k] = v.clone();
+            }
+        }
+        let pem = std::fs::read(fixtures().join(format!("keys/{client_id}.key.pem"))).unwrap();
+        let key = EncodingKey::from_ec_pem(&pem).unwrap();
+        jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &key).unwrap()
+    }
+
+    pub async fn client_credentials(&self, auth: Auth<'_>, extra: &[(&str, &str)]) -> Reply {
+        let mut params = vec![("grant_type", "client_credentials")];
+        params.extend_from_slice(extra);
+        self.post("token", auth, &params).await
+    }
+
+    pub async fn exchange(&self, auth: Auth<'_>, subject: &str, extra: &[(&str, &str)]) -> Reply {
+        let mut params = vec![
+            ("grant_type", TOKEN_EXCHANGE),
+            ("subject_token", subject),
+            ("subject_token_type", ACCESS_TOKEN_TYPE),
+        ];
+        params.extend_from_slice(extra);
+        self.post("token", auth, &params).await
+    }
+
+    pub async fn introspect(&self, auth: Auth<'_>, token: &str) -> Reply {
+        self.post("introspect", auth, &[("token", token)]).await
+    }
+}
+
+async fn reply(response: reqwest::Response) -> Reply {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply { status, headers, body, text }
+}
+
+pub fn serde_urlencoded(params: &[(String, String)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish()
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+pub fn random() -> String {
+    let mut bytes = [0u8; 12];
+    aws_lc_rs::rand::fill(&mut bytes).unwrap();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The (unverified) header and claims of a JWT.
+pub fn decode(token: &str) -> (Value, Value) {
+    let mut parts = token.split('.');
+    let mut part = || serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts.next().unwrap()).unwrap()).unwrap();
+    (part(), part())
+}
+
+pub fn basic(id: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+}
