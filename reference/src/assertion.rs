@@ -59,13 +59,13 @@ pub fn authenticate(state: &AppState, form: &Form) -> Result<Arc<Client>, OAuthE
     // RFC 7523 §3 item 3: `aud` identifies this server: its issuer or token endpoint URL.
     let token_endpoint = state.endpoint("token");
     let aud = jwt::audiences(&token.claims);
-    if !aud.iter().any(|a| *a == state.issuer || *a == token_endpoint) {
+    if !aud.iter().any(|a| *a == state.issuer || *a == token_endpoint) && !state.faults.has(Fault::AuthAssertionAnyAudience) {
         return Err(fail(format!("assertion `aud` must contain `{}` or `{token_endpoint}`", state.issuer)));
     }
     // RFC 7523 §3 item 4: `exp` is REQUIRED and the JWT is rejected once it has passed.
     let now = jwt::now();
     let exp = jwt::time_claim(&token.claims, "exp").ok_or_else(|| fail("assertion has no `exp`"))?;
-    if exp.saturating_add(SKEW_SECS) < now {
+    if exp.saturating_add(SKEW_SECS) < now && !state.faults.has(Fault::AuthAssertionAcceptExpired) {
         return Err(fail("client assertion has expired"));
     }
     // RFC 7523 §3 item 5: not accepted before `nbf`.

@@ -46,6 +46,11 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap, form: &Form) -> Resul
                 {
                     Ok(client)
                 }
+                // RFC 6749 §3.2.1: confidential clients MUST authenticate; the fault lets
+                // a bare (or absent) client_id through.
+                found if state.faults.has(Fault::AuthAllowAnonymous) => {
+                    Ok(found.unwrap_or_else(|| unregistered(&id, AuthMethod::ClientSecretBasic)))
+                }
                 _ => Err(fail("client authentication is required")),
             }
         }

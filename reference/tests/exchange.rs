@@ -2,11 +2,9 @@
 
 mod common;
 
-use axum::routing::get;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::*;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -113,42 +111,10 @@ fn tamper(token: &str) -> String {
     format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2])
 }
 
-/// A minimal external issuer serving the home-issuer fixture key as a JWK Set.
-async fn home_issuer() -> (String, tokio::task::JoinHandle<()>) {
-    let pem = std::fs::read(fixtures().join("keys/home-issuer.pub.pem")).unwrap();
-    let point = DecodingKey::from_ec_pem(&pem).unwrap().as_bytes().to_vec();
-    let jwks = json!({ "keys": [{
-        "kty": "EC", "crv": "P-256", "kid": "home-1", "alg": "ES256", "use": "sig",
-        "x": URL_SAFE_NO_PAD.encode(&point[1..33]), "y": URL_SAFE_NO_PAD.encode(&point[33..]),
-    }]});
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!("http://{}", listener.local_addr().unwrap());
-    let app = axum::Router::new().route("/jwks", get(move || async move { axum::Json(jwks) }));
-    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (issuer, task)
-}
-
-fn sign(key_file: &str, claims: Value) -> String {
-    let pem = std::fs::read(fixtures().join(format!("keys/{key_file}"))).unwrap();
-    let mut header = Header::new(Algorithm::ES256);
-    header.kid = Some("home-1".into());
-    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ec_pem(&pem).unwrap()).unwrap()
-}
-
 #[tokio::test]
 async fn trusted_issuer_tokens_and_may_act() {
-    let (home, task) = home_issuer().await;
-    let mut config = roster();
-    config.trusted_issuers.push(agentcert_reference::TrustedIssuer { issuer: home.clone(), jwks_uri: format!("{home}/jwks") });
-    let s = start_with(config).await;
-    let user = |extra: Value| {
-        let mut claims = json!({ "iss": home, "sub": "alice", "aud": s.issuer(), "exp": now() + 300,
-            "scope": "calendar.read calendar.write", "may_act": { "sub": "agent-a" } });
-        for (k, v) in extra.as_object().unwrap() {
-            claims[k] = v.clone();
-        }
-        claims
-    };
+    let (s, home, task) = start_trusting_home(&[]).await;
+    let user = |extra: Value| alice(&home, &s, extra);
     // Alice lets agent-a act for her: sub alice, act agent-a, scope narrowed to the intersection.
     let r = s.exchange(agent_a(), &sign("home-issuer.key.pem", user(json!({}))), &[]).await;
     assert_eq!(r.status, 200, "{}", r.text);

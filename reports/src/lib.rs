@@ -36,3 +36,17 @@ pub fn write_all(results: &RunResults, out_dir: &Path) -> std::io::Result<Vec<Pa
 
 #[cfg(test)]
 mod sample;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn write_all_creates_the_dir_and_both_files() {
+        let dir = std::env::temp_dir().join(format!("agentcert-reports-{}", std::process::id())).join("out");
+        let written = super::write_all(&crate::sample::results(), &dir).unwrap();
+        assert_eq!(written, [dir.join("results.json"), dir.join("junit.xml")]);
+        let json = std::fs::read_to_string(&written[0]).unwrap();
+        assert!(json.starts_with("{\n") && json.ends_with("}\n"));
+        assert!(std::fs::read_to_string(&written[1]).unwrap().starts_with("<?xml"));
+        std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+}

@@ -51,6 +51,21 @@ pub fn refused_with_in(mode: Mode, answer: &TokenAnswer, expected: &[&str], what
     }
 }
 
+/// Folds several judgements of one rule into one: the worst verdict (error, fail, warn, skip,
+/// pass, in that order), with every reason.
+pub fn all(outcomes: Vec<Outcome>) -> Outcome {
+    let rank = |v: Verdict| match v {
+        Verdict::Pass => 0,
+        Verdict::Skip => 1,
+        Verdict::Warn => 2,
+        Verdict::Fail => 3,
+        Verdict::Error => 4,
+    };
+    let verdict = outcomes.iter().map(|o| o.verdict).max_by_key(|v| rank(*v)).unwrap_or(Verdict::Pass);
+    let reason = outcomes.iter().map(|o| o.reason.as_str()).collect::<Vec<_>>().join("; ");
+    Outcome { verdict, reason }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

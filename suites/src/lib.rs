@@ -5,18 +5,25 @@
 
 use agentcert_engine::{Catalog, Check};
 
+pub mod access_token;
 pub mod discovery;
+pub mod expect;
+pub mod issuance;
 pub mod listing;
 
 /// The suites, in run order. Discovery comes first: later suites rely on its endpoints.
 pub const SUITES: &[(&str, &str)] = &[
     ("discovery", "Authorization server metadata and JWKS (RFC 8414, RFC 7517)"),
+    ("issuance", "Client credentials, client authentication and token endpoint errors (RFC 6749, RFC 7523)"),
+    ("access-token", "JWT access tokens: header, signature and claims (RFC 9068)"),
 ];
 
 /// Every check of every suite, in run order.
 pub fn all_checks() -> Vec<Check> {
     let mut checks = Vec::new();
     checks.extend(discovery::checks());
+    checks.extend(issuance::checks());
+    checks.extend(access_token::checks());
     checks
 }
 

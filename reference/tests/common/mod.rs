@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use agentcert_reference::{Config, Fault, RunningServer};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use axum::routing::get;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde_json::{json, Value};
 
 pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -201,4 +202,45 @@ pub fn decode(token: &str) -> (Value, Value) {
 
 pub fn basic(id: &str, secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+}
+
+/// A minimal external issuer serving the home-issuer fixture key as a JWK Set.
+pub async fn home_issuer() -> (String, tokio::task::JoinHandle<()>) {
+    let pem = std::fs::read(fixtures().join("keys/home-issuer.pub.pem")).unwrap();
+    let point = DecodingKey::from_ec_pem(&pem).unwrap().as_bytes().to_vec();
+    let jwks = json!({ "keys": [{
+        "kty": "EC", "crv": "P-256", "kid": "home-1", "alg": "ES256", "use": "sig",
+        "x": URL_SAFE_NO_PAD.encode(&point[1..33]), "y": URL_SAFE_NO_PAD.encode(&point[33..]),
+    }]});
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route("/jwks", get(move || async move { axum::Json(jwks) }));
+    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (issuer, task)
+}
+
+pub fn sign(key_file: &str, claims: Value) -> String {
+    let pem = std::fs::read(fixtures().join(format!("keys/{key_file}"))).unwrap();
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some("home-1".into());
+    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ec_pem(&pem).unwrap()).unwrap()
+}
+
+/// A server (with `faults`) that trusts a fresh home issuer; returns the issuer URL too.
+pub async fn start_trusting_home(faults: &[Fault]) -> (Server, String, tokio::task::JoinHandle<()>) {
+    let (home, task) = home_issuer().await;
+    let mut config = roster();
+    config.faults = faults.to_vec();
+    config.trusted_issuers.push(agentcert_reference::TrustedIssuer { issuer: home.clone(), jwks_uri: format!("{home}/jwks") });
+    (start_with(config).await, home, task)
+}
+
+/// A home-issuer token for user alice, meant for `server`, `may_act` agent-a; `extra` overrides.
+pub fn alice(home: &str, server: &Server, extra: Value) -> Value {
+    let mut claims = json!({ "iss": home, "sub": "alice", "aud": server.issuer(), "exp": now() + 300,
+        "scope": "calendar.read calendar.write", "may_act": { "sub": "agent-a" } });
+    for (k, v) in extra.as_object().unwrap() {
+        claims[k] = v.clone();
+    }
+    claims
 }

@@ -1,0 +1,164 @@
+//! `private_key_jwt` client assertions the server must refuse (RFC 7523 §3, §3.2; RFC 8725
+//! §2.1, §3.1). Each check first shows that a well-formed assertion built the same way is
+//! accepted, so that a refusal is about the one defect, not about the harness's assertion.
+
+use super::{cc_params, jwt_client, post_token};
+use crate::expect;
+use agentcert_engine::client_auth::{signing_key, JWT_BEARER_ASSERTION};
+use agentcert_engine::jose::{now, random_id, sign_hs256, unsigned};
+use agentcert_engine::oauth::TokenAnswer;
+use agentcert_engine::profile::{AssertionAudience, ClientProfile};
+use agentcert_engine::{Ctx, Outcome, Verdict};
+use anyhow::{anyhow, bail};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use serde_json::{json, Value};
+
+const RULE: &str = "RFC 7523 §3.2";
+
+/// The assertion audience the profile says this server accepts.
+fn audience(ctx: &Ctx, client: &ClientProfile) -> anyhow::Result<String> {
+    Ok(match client.assertion_audience {
+        AssertionAudience::Issuer => ctx.issuer().to_string(),
+        AssertionAudience::Endpoint | AssertionAudience::TokenEndpoint => ctx.endpoint("token_endpoint")?,
+    })
+}
+
+/// RFC 7523 §3 claims for client authentication: iss = sub = client_id, aud, exp, iat and a
+/// fresh jti.
+fn claims(client: &ClientProfile, aud: &str, iat: i64, exp: i64) -> Value {
+    json!({"iss": client.client_id, "sub": client.client_id, "aud": aud, "iat": iat, "exp": exp, "jti": random_id()})
+}
+
+fn valid_claims(ctx: &Ctx, client: &ClientProfile) -> anyhow::Result<Value> {
+    let iat = now();
+    Ok(claims(client, &audience(ctx, client)?, iat, iat + 60))
+}
+
+/// A client credentials request authenticated by `assertion` (RFC 7521 §4.2).
+async fn send(ctx: &Ctx, client: &ClientProfile, assertion: &str) -> anyhow::Result<TokenAnswer> {
+    let mut params = cc_params(ctx);
+    params.push(("client_id".into(), client.client_id.clone()));
+    params.push(("client_assertion_type".into(), JWT_BEARER_ASSERTION.into()));
+    params.push(("client_assertion".into(), assertion.to_string()));
+    Ok(TokenAnswer::from(&post_token(ctx, &params, &[]).await?))
+}
+
+/// The private_key_jwt client, after showing that a well-formed assertion for it works.
+async fn client_with_control(ctx: &Ctx) -> anyhow::Result<Option<&ClientProfile>> {
+    let Some(client) = jwt_client(ctx) else { return Ok(None) };
+    let good = signing_key(client)?.sign(None, &valid_claims(ctx, client)?)?;
+    let answer = send(ctx, client, &good).await?;
+    if !answer.is_success() {
+        bail!("setup: a well-formed client assertion for {} was refused ({}), so a refusal of a bad one proves nothing", client.client_id, answer.describe());
+    }
+    Ok(Some(client))
+}
+
+fn no_jwt_client() -> Outcome {
+    Outcome::skip("the profile has no private_key_jwt client")
+}
+
+/// RFC 7523 §3 item 7: the server "MAY ensure that JWTs are not replayed by maintaining the
+/// set of used jti values"; OIDC Core §9 says a client assertion is used only once. Sends one
+/// assertion twice.
+pub async fn replay(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let Some(client) = jwt_client(&ctx) else { return Ok(no_jwt_client()) };
+    let assertion = signing_key(client)?.sign(None, &valid_claims(&ctx, client)?)?;
+    let first = send(&ctx, client, &assertion).await?;
+    if !first.is_success() {
+        return Err(anyhow!("setup: the assertion's first use was refused ({}), so its replay cannot be judged", first.describe()));
+    }
+    let second = send(&ctx, client, &assertion).await?;
+    Ok(expect::refused_with(&ctx, &second, &["invalid_client"], "the same client assertion (same jti) presented a second time", RULE))
+}
+
+/// RFC 8725 §3.1 and RFC 7518 §3.6: an unsecured JWS (`alg` `none`) authenticates nobody;
+/// RFC 7523 §3.2: an invalid client JWT gets `invalid_client`.
+pub async fn alg_none(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let Some(client) = client_with_control(&ctx).await? else { return Ok(no_jwt_client()) };
+    let answer = send(&ctx, client, &unsigned(&valid_claims(&ctx, client)?)).await?;
+    Ok(expect::refused_with(&ctx, &answer, &["invalid_client"], "an unsigned (alg none) client assertion", RULE))
+}
+
+/// RFC 8725 §2.1 and §3.1: the classic algorithm confusion. The server holds the client's
+/// public key; a server that lets the token pick HS256 verifies an HMAC keyed with that
+/// public key, which anyone can compute. Tries the encodings a server might hold the key in:
+/// PEM (with and without the final newline) and DER.
+pub async fn hs256_public_key(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let Some(client) = client_with_control(&ctx).await? else { return Ok(no_jwt_client()) };
+    let key = signing_key(client)?;
+    let der = spki_der(key.public_jwk())?;
+    let pem = pem(&der);
+    let variants: [(&str, Vec<u8>); 3] = [
+        ("PEM", pem.clone().into_bytes()),
+        ("PEM without the final newline", pem.trim_end().as_bytes().to_vec()),
+        ("DER", der),
+    ];
+    for (name, secret) in variants {
+        let assertion = sign_hs256(&json!({"alg": "HS256", "typ": "JWT"}), &valid_claims(&ctx, client)?, &secret);
+        let answer = send(&ctx, client, &assertion).await?;
+        let outcome = expect::refused_with(&ctx, &answer, &["invalid_client"], &format!("an HS256 client assertion keyed with the client's public key ({name})"), RULE);
+        if outcome.verdict != Verdict::Pass {
+            return Ok(outcome);
+        }
+    }
+    Ok(Outcome::pass("HS256 assertions keyed with the public key (PEM, PEM without newline, DER) were all refused with invalid_client"))
+}
+
+/// RFC 7523 §3 item 3: "The authorization server MUST reject any JWT that does not contain
+/// its own identity as the intended audience."
+pub async fn wrong_aud(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let Some(client) = client_with_control(&ctx).await? else { return Ok(no_jwt_client()) };
+    let iat = now();
+    let assertion = signing_key(client)?.sign(None, &claims(client, "https://other-server.agentcert.invalid", iat, iat + 60))?;
+    let answer = send(&ctx, client, &assertion).await?;
+    Ok(expect::refused_with(&ctx, &answer, &["invalid_client"], "a client assertion whose aud is another server", RULE))
+}
+
+/// RFC 7523 §3 item 4: "The authorization server MUST reject any JWT with an expiration time
+/// that has passed, subject to allowable clock skew". Ten minutes past is beyond any skew.
+pub async fn expired(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let Some(client) = client_with_control(&ctx).await? else { return Ok(no_jwt_client()) };
+    let now = now();
+    let assertion = signing_key(client)?.sign(None, &claims(client, &audience(&ctx, client)?, now - 900, now - 600))?;
+    let answer = send(&ctx, client, &assertion).await?;
+    Ok(expect::refused_with(&ctx, &answer, &["invalid_client"], "a client assertion that expired ten minutes ago", RULE))
+}
+
+/// The SubjectPublicKeyInfo DER of a P-256 public JWK (RFC 5480 §2): a fixed prefix naming
+/// id-ecPublicKey and secp256r1, then the uncompressed point.
+fn spki_der(jwk: &Value) -> anyhow::Result<Vec<u8>> {
+    const PREFIX: [u8; 26] = [
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
+        0x07, 0x03, 0x42, 0x00,
+    ];
+    let coord = |name: &str| -> anyhow::Result<Vec<u8>> {
+        let s = jwk.get(name).and_then(Value::as_str).ok_or_else(|| anyhow!("public JWK has no {name}"))?;
+        Ok(URL_SAFE_NO_PAD.decode(s)?)
+    };
+    let mut der = PREFIX.to_vec();
+    der.push(0x04);
+    der.extend(coord("x")?);
+    der.extend(coord("y")?);
+    Ok(der)
+}
+
+/// PEM as OpenSSL writes it: 64-character lines and a final newline.
+fn pem(der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
+    format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rebuilt_pem_matches_the_fixture() {
+        let key = agentcert_engine::jose::SigningKey::from_pem(include_str!("../../../fixtures/keys/agent-a.key.pem")).unwrap();
+        let rebuilt = pem(&spki_der(key.public_jwk()).unwrap());
+        assert_eq!(rebuilt, include_str!("../../../fixtures/keys/agent-a.pub.pem"));
+    }
+}
