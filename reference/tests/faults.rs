@@ -78,6 +78,17 @@ async fn client_auth_faults() {
     let params = [("grant_type", "client_credentials"), ("client_assertion_type", JWT_BEARER), ("client_assertion", &assertion)];
     assert_eq!(s.post("token", Auth::None, &params).await.status, 200);
     assert_eq!(s.post("token", Auth::None, &params).await.status, 200);
+    let s = start(&[AuthAllowAnonymous]).await;
+    assert_eq!(s.client_credentials(Auth::None, &[("client_id", "agent-b")]).await.status, 200);
+    for (fault, claims) in [
+        (AuthAssertionAnyAudience, json!({ "aud": "https://elsewhere.test" })),
+        (AuthAssertionAcceptExpired, json!({ "exp": now() - 120 })),
+    ] {
+        let s = start(&[fault]).await;
+        let assertion = s.assertion("agent-a", claims);
+        let params = [("grant_type", "client_credentials"), ("client_assertion_type", JWT_BEARER), ("client_assertion", &assertion)];
+        assert_eq!(s.post("token", Auth::None, &params).await.status, 200, "{fault}");
+    }
     let s = start(&[AuthAssertionAnyAlg]).await;
     let (none, hs256) = forged_assertions(&s);
     for forged in [none, hs256] {
@@ -256,7 +267,7 @@ fn every_fault_is_exercised_here() {
     let source = include_str!("faults.rs");
     for fault in Fault::ALL {
         let variant = format!("{fault:?}");
-        let mentioned = source.contains(&format!("[{variant}]")) || source.contains(&format!("{variant}]"));
+        let mentioned = [format!("[{variant}]"), format!("({variant},")].iter().any(|p| source.contains(p.as_str()));
         let elsewhere = matches!(fault, MetadataNotJson | JwksPrivateMaterial | JwksDuplicateKid);
         assert!(mentioned || elsewhere, "{} has no test", fault.name());
     }

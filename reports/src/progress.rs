@@ -97,6 +97,7 @@ mod tests {
     fn interactive_rewrites_one_line_and_keeps_failures() {
         let r = crate::sample::results();
         let mut p = Progress::new(false, true);
+        p.width = 80;
         let c = check("revocation.unknown-token-gets-200");
         let started = p.render(&Event::CheckStarted { check: &c, index: 11, total: 48 });
         assert_eq!(started, "[12/48] revocation.unknown-token-gets-200 ...");

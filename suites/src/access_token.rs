@@ -4,7 +4,7 @@
 
 use agentcert_engine::jose::{decode_unverified, verify_with_jwks, DecodedJwt};
 use agentcert_engine::oauth::{scopes, TokenAnswer, GRANT_CLIENT_CREDENTIALS};
-use agentcert_engine::{check, Check, ClientRole, Ctx, Outcome};
+use agentcert_engine::{check, Check, ClientRole, Ctx, Outcome, Verdict};
 use anyhow::{anyhow, bail};
 use serde_json::Value;
 
@@ -53,9 +53,9 @@ fn agent_a_id(ctx: &Ctx) -> anyhow::Result<String> {
     Ok(ctx.client(ClientRole::AgentA)?.client_id.clone())
 }
 
-/// RFC 9068 §2.1: "Resource servers MUST verify that the typ header value is at+jwt or
-/// application/at+jwt and reject tokens carrying any other value", so the AS MUST set it.
-/// Media types compare case-insensitively (RFC 7515 §4.1.9).
+/// RFC 9068 §2.1: "JWT access tokens MUST include this media type [application/at+jwt] in
+/// the typ header parameter", the value used SHOULD be `at+jwt`; §4: resource servers reject
+/// any other value. Media types compare case-insensitively (RFC 7515 §4.1.9).
 async fn typ_at_jwt(ctx: Ctx) -> anyhow::Result<Outcome> {
     let i = issue(&ctx, None).await?;
     Ok(match i.jwt.header_str("typ") {
@@ -65,17 +65,20 @@ async fn typ_at_jwt(ctx: Ctx) -> anyhow::Result<Outcome> {
     })
 }
 
-/// RFC 9068 §2.1: JWT access tokens "MUST NOT use none as the signing algorithm", and §4
-/// has resource servers verify them with the AS's published keys: a shared-secret MAC
-/// cannot be verified by a resource server without handing it the secret.
+/// RFC 9068 §2.1: "JWT access tokens MUST be signed. … use of asymmetric cryptography is
+/// RECOMMENDED … JWT access tokens MUST NOT use none as the signing algorithm." Unsigned is a
+/// failure; an HMAC, which a resource server can only verify by sharing the secret, is a
+/// warning.
 async fn signed_asymmetric(ctx: Ctx) -> anyhow::Result<Outcome> {
     let i = issue(&ctx, None).await?;
     let alg = i.jwt.header_str("alg").unwrap_or("");
     let asymmetric = ["RS", "PS", "ES"].iter().any(|p| alg.starts_with(p)) || alg == "EdDSA";
     Ok(if alg.eq_ignore_ascii_case("none") || alg.is_empty() {
-        Outcome::fail(format!("the access token is unsigned (alg {alg:?})"))
+        Outcome::fail(format!("the access token is unsigned (alg {alg:?}); RFC 9068 §2.1 says MUST be signed, never none"))
+    } else if asymmetric {
+        Outcome::pass(format!("alg {alg}"))
     } else {
-        Outcome::expect(asymmetric, format!("alg {alg}"), format!("alg {alg} is not an asymmetric signature algorithm"))
+        Outcome { verdict: Verdict::Warn, reason: format!("alg {alg} is not an asymmetric algorithm, which RFC 9068 §2.1 RECOMMENDS") }
     })
 }
 

@@ -79,8 +79,11 @@ fn jwt_client(ctx: &Ctx) -> Option<&ClientProfile> {
     ClientRole::ALL.iter().filter_map(|r| ctx.profile().client(*r)).find(|c| c.auth_method == AuthMethod::PrivateKeyJwt)
 }
 
+/// Name/value pairs: headers or form parameters.
+type Pairs = Vec<(String, String)>;
+
 /// The credentials `role` sends the way it registered: headers to add and form parameters.
-fn credentials(ctx: &Ctx, role: ClientRole) -> anyhow::Result<(Vec<(String, String)>, Vec<(String, String)>)> {
+fn credentials(ctx: &Ctx, role: ClientRole) -> anyhow::Result<(Pairs, Pairs)> {
     let token_endpoint = ctx.endpoint("token_endpoint")?;
     let (mut headers, mut params) = (Vec::new(), Vec::new());
     client_auth::apply(ctx.client(role)?, ctx.issuer(), &token_endpoint, &token_endpoint, &mut params, &mut headers)?;
