@@ -43,7 +43,7 @@ pub fn issue(state: &AppState, grant: Grant<'_>) -> Result<Issued, OAuthError> {
     let expires_in = exp.saturating_sub(now);
     // RFC 6749 §5.1: expires_in is the token's lifetime, so exp = iat + expires_in.
     if state.faults.has(Fault::TokenExpMismatch) {
-        exp += 3600;
+        exp = exp.saturating_add(3600);
     }
     // RFC 7519 §4.1.7: a unique identifier per token, so it cannot be replayed or confused.
     let jti = if state.faults.has(Fault::TokenReusedJti) {

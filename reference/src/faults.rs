@@ -97,6 +97,17 @@ faults! {
     ExchangeDropResource = "exchange-drop-resource": "RFC 8693 §2.1 / RFC 8707 §2: the validated audience is replaced by the client id",
     ExchangeAcceptUntrustedIssuer = "exchange-accept-untrusted-issuer": "RFC 8693 §2.2.2 / RFC 7523 §3: JWTs of untrusted issuers are accepted unverified",
     ExchangeRefreshToken = "exchange-refresh-token": "RFC 8693 §2.2.1: a refresh token is issued for an agent's delegated token",
+    IntrospectHonourHintStrictly = "introspect-honour-hint-strictly": "RFC 7662 §2.1: a wrong token_type_hint stops the search, the token reads inactive",
+    ExchangeFlattenAct = "exchange-flatten-act": "RFC 8693 §4.1: prior actors are dropped, `act` names only the current actor",
+    ExchangeActNonIdentityClaims = "exchange-act-non-identity-claims": "RFC 8693 §4.1: `act` carries `exp` and `aud`, which are not identity claims",
+    ExchangeMissingSubjectTokenInvalidGrant = "exchange-missing-subject-token-invalid-grant": "RFC 8693 §2.1 / RFC 6749 §5.2: a missing subject_token gets invalid_grant instead of invalid_request",
+    ExchangeAllowMissingActorTokenType = "exchange-allow-missing-actor-token-type": "RFC 8693 §2.1: an actor_token without actor_token_type is accepted",
+    ExchangeNoSignatureCheck = "exchange-no-signature-check": "RFC 8693 §2.2.2 / RFC 7515 §5.2: a trusted issuer's subject token is accepted with a bad signature",
+    ExchangeAcceptExpiredSubject = "exchange-accept-expired-subject": "RFC 7519 §4.1.4: an expired subject token is accepted",
+    ExchangeOmitScope = "exchange-omit-scope": "RFC 8693 §2.2.1: the response omits scope although it differs from the request",
+    ExchangeIgnoreClientAllowance = "exchange-ignore-client-allowance": "RFC 9700 §2.3: exchanged scope is not limited by the client's allowance",
+    ExchangeIgnoreUnknownTarget = "exchange-ignore-unknown-target": "RFC 8693 §2.2.2: an unknown resource is silently dropped instead of invalid_target",
+    GrantTypeNotEnforced = "grant-type-not-enforced": "RFC 6749 §5.2: a client may use a grant type it is not registered for",
 }
 
 impl fmt::Display for Fault {

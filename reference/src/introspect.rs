@@ -29,7 +29,9 @@ pub async fn introspect(State(state): State<Arc<AppState>>, headers: HeaderMap, 
     // RFC 7662 §2.1: `token` is REQUIRED. `token_type_hint` is only a hint: every token
     // this server issues is an access token, so it never changes the lookup.
     let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    let body = if state.faults.has(Fault::IntrospectNoVerify) {
+    let body = if form.get("token_type_hint") == Some("refresh_token") && state.faults.has(Fault::IntrospectHonourHintStrictly) {
+        inactive(&state) // only refresh tokens searched, and this server issues none
+    } else if state.faults.has(Fault::IntrospectNoVerify) {
         unverified(&state, caller.as_deref(), token)?
     } else {
         verified(&state, caller.as_deref(), token)

@@ -24,6 +24,8 @@ struct Inner {
     children: HashMap<String, Vec<String>>,
     /// (client_id, assertion jti) → the time after which it may be forgotten.
     assertions: HashMap<(String, String), u64>,
+    /// When assertions were last pruned (at most once a second).
+    assertions_pruned: u64,
     inserts: u64,
 }
 
@@ -85,7 +87,10 @@ impl Store {
     /// already seen (a replay).
     pub fn first_use_of_assertion(&self, client_id: &str, jti: &str, forget_after: u64, now: u64) -> bool {
         let mut inner = self.lock();
-        inner.assertions.retain(|_, until| *until >= now);
+        if inner.assertions_pruned < now {
+            inner.assertions.retain(|_, until| *until >= now);
+            inner.assertions_pruned = now;
+        }
         inner.assertions.insert((client_id.to_string(), jti.to_string()), forget_after).is_none()
     }
 }

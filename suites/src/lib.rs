@@ -6,16 +6,22 @@
 use agentcert_engine::{Catalog, Check};
 
 pub mod access_token;
+pub mod delegation;
 pub mod discovery;
 pub mod expect;
+pub mod introspection;
 pub mod issuance;
 pub mod listing;
+pub mod revocation;
 
 /// The suites, in run order. Discovery comes first: later suites rely on its endpoints.
 pub const SUITES: &[(&str, &str)] = &[
     ("discovery", "Authorization server metadata and JWKS (RFC 8414, RFC 7517)"),
     ("issuance", "Client credentials, client authentication and token endpoint errors (RFC 6749, RFC 7523)"),
     ("access-token", "JWT access tokens: header, signature and claims (RFC 9068)"),
+    ("introspection", "Token introspection: live, dead and forged tokens, and who may ask (RFC 7662)"),
+    ("revocation", "Token revocation: by the owner only, at once, cascading to exchanged tokens (RFC 7009)"),
+    ("delegation", "Token exchange for agents: act, may_act, and attenuation of scope, audience and lifetime (RFC 8693)"),
 ];
 
 /// Every check of every suite, in run order.
@@ -24,6 +30,9 @@ pub fn all_checks() -> Vec<Check> {
     checks.extend(discovery::checks());
     checks.extend(issuance::checks());
     checks.extend(access_token::checks());
+    checks.extend(introspection::checks());
+    checks.extend(revocation::checks());
+    checks.extend(delegation::checks());
     checks
 }
 

@@ -15,7 +15,13 @@ use crate::state::{AppState, Client};
 pub async fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Value, OAuthError> {
     let faults = &state.faults;
     // RFC 8693 §2.1: subject_token and subject_token_type are REQUIRED.
-    let subject_token = form.get("subject_token").ok_or_else(|| OAuthError::invalid_request("subject_token is required"))?;
+    let subject_token = match form.get("subject_token") {
+        Some(token) => token,
+        None if faults.has(Fault::ExchangeMissingSubjectTokenInvalidGrant) => {
+            return Err(OAuthError::other(StatusCode::BAD_REQUEST, "invalid_grant", "subject_token is required"))
+        }
+        None => return Err(OAuthError::invalid_request("subject_token is required")),
+    };
     let subject_type = match form.get("subject_token_type") {
         Some(kind) => kind,
         None if faults.has(Fault::ExchangeAllowMissingSubjectTokenType) => ACCESS_TOKEN_TYPE,
@@ -25,6 +31,7 @@ pub async fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Val
     let actor_input = match (form.get("actor_token"), form.get("actor_token_type")) {
         (Some(token), Some(kind)) => Some((token, kind)),
         (None, None) => None,
+        (Some(token), None) if faults.has(Fault::ExchangeAllowMissingActorTokenType) => Some((token, ACCESS_TOKEN_TYPE)),
         (Some(_), None) => return Err(OAuthError::invalid_request("actor_token_type is required with actor_token")),
         (None, Some(_)) => return Err(OAuthError::invalid_request("actor_token_type without actor_token")),
     };
@@ -60,6 +67,7 @@ pub async fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Val
     // RFC 8693 §2.1 / §5: the new token is no broader than the subject token and the
     // client's own allowance. An external token without `scope` asserts identity only.
     let allowed: Vec<String> = match &subject.scope {
+        Some(subject_scope) if faults.has(Fault::ExchangeIgnoreClientAllowance) => subject_scope.clone(),
         Some(subject_scope) if !faults.has(Fault::ExchangeScopeFromClientOnly) => {
             client.scope.iter().filter(|s| subject_scope.contains(s)).cloned().collect()
         }
@@ -92,6 +100,9 @@ pub async fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Val
         "expires_in": issued.expires_in,
         "scope": issued.scope.join(" "),
     });
+    if faults.has(Fault::ExchangeOmitScope) {
+        body.as_object_mut().map(|b| b.remove("scope"));
+    }
     if faults.has(Fault::ExchangeNoIssuedTokenType) {
         body.as_object_mut().map(|b| b.remove("issued_token_type"));
     }
@@ -143,8 +154,12 @@ fn delegation(state: &AppState, subject: &PresentedToken, actor_sub: String, act
     if actor_iss != state.issuer {
         act.insert("iss".into(), Value::String(actor_iss));
     }
-    if let Some(prior) = &subject.act {
+    if let Some(prior) = subject.act.as_ref().filter(|_| !state.faults.has(Fault::ExchangeFlattenAct)) {
         act.insert("act".into(), prior.clone());
+    }
+    if state.faults.has(Fault::ExchangeActNonIdentityClaims) {
+        act.insert("exp".into(), json!(subject.exp));
+        act.insert("aud".into(), json!(state.issuer));
     }
     Some(Value::Object(act))
 }
@@ -155,6 +170,9 @@ fn audiences(state: &AppState, client: &Client, form: &Form) -> Result<Vec<Strin
     let mut aud: Vec<String> = Vec::new();
     for target in form.all("audience").into_iter().chain(form.all("resource")) {
         let known = state.clients.contains_key(target) || client.config.audiences.iter().any(|a| a == target);
+        if !known && state.faults.has(Fault::ExchangeIgnoreUnknownTarget) {
+            continue;
+        }
         if !known {
             return Err(OAuthError::invalid_target(format!("`{target}` is not an audience this client may obtain")));
         }
