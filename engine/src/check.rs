@@ -49,16 +49,20 @@ pub enum Capability {
     OpenIdDiscovery,
     /// The target trusts the harness's home issuer for subject tokens (profile).
     HomeIssuerTrust,
+    /// `grant_types_supported` lists the RFC 7523 jwt-bearer grant, and the target trusts the
+    /// harness's partner organization (profile).
+    JwtBearer,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 7] = [
         Capability::Introspection,
         Capability::Revocation,
         Capability::TokenExchange,
         Capability::JwtAccessTokens,
         Capability::OpenIdDiscovery,
         Capability::HomeIssuerTrust,
+        Capability::JwtBearer,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,6 +73,7 @@ impl Capability {
             Capability::JwtAccessTokens => "jwt-access-tokens",
             Capability::OpenIdDiscovery => "openid-discovery",
             Capability::HomeIssuerTrust => "home-issuer-trust",
+            Capability::JwtBearer => "jwt-bearer",
         }
     }
 }

@@ -210,7 +210,8 @@ async fn aud_is_resource(ctx: Ctx) -> anyhow::Result<Outcome> {
     } else if aud.contains(&resource.as_str()) {
         Outcome::fail(format!("aud {aud:?} names {resource} and other audiences besides"))
     } else {
-        Outcome::fail(format!("aud is {:?} for a request with resource={resource}", i.jwt.claim("aud")))
+        let shown = i.jwt.claim("aud").map_or_else(|| "missing".to_string(), Value::to_string);
+        Outcome::fail(format!("aud is {shown} for a request with resource={resource}"))
     })
 }
 

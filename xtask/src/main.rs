@@ -5,6 +5,7 @@
 //! - `cargo xtask peer NAME`: installs a real third-party peer server and runs it on loopback
 //!   in the foreground, for pointing `agentcert run --target fixtures/targets/NAME.toml` at it.
 //! - `cargo xtask peer-install`: installs every peer without starting any.
+//! - `cargo xtask requirements`: regenerates REQUIREMENTS.md from the catalog.
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -28,9 +29,13 @@ fn main() {
             None => Err(anyhow::anyhow!("usage: cargo xtask peer NAME   (peers: {})", peer_names())),
         },
         Some("peer-install") => PEERS.iter().try_for_each(install),
+        Some("requirements") => run(Command::new(env!("CARGO"))
+            .args(["test", "-q", "-p", "agentcert-suites", "requirements_md"])
+            .env("UPDATE_REQUIREMENTS", "1")
+            .current_dir(root())),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test            install the peer servers, then run every test\n  peer NAME       install and run a peer server on loopback ({})\n  peer-install    install every peer server",
+                "usage: cargo xtask <command>\n\n  test            install the peer servers, then run every test\n  peer NAME       install and run a peer server on loopback ({})\n  peer-install    install every peer server\n  requirements    regenerate REQUIREMENTS.md from suites/requirements.toml",
                 peer_names()
             );
             std::process::exit(2);

@@ -2,13 +2,13 @@
 //! §2.1, §3.1). Each check first shows that a well-formed assertion built the same way is
 //! accepted, so that a refusal is about the one defect, not about the harness's assertion.
 
-use super::{cc_params, jwt_client, post_token};
+use super::{cc_params, jwt_client, post_token, refused_all};
 use crate::expect;
 use agentcert_engine::client_auth::{signing_key, JWT_BEARER_ASSERTION};
 use agentcert_engine::jose::{now, random_id, sign_hs256, unsigned};
 use agentcert_engine::oauth::TokenAnswer;
 use agentcert_engine::profile::{AssertionAudience, ClientProfile};
-use agentcert_engine::{Ctx, Outcome, Verdict};
+use agentcert_engine::{Ctx, Outcome};
 use anyhow::{anyhow, bail};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -95,15 +95,12 @@ pub async fn hs256_public_key(ctx: Ctx) -> anyhow::Result<Outcome> {
         ("PEM without the final newline", pem.trim_end().as_bytes().to_vec()),
         ("DER", der),
     ];
+    let mut cases = Vec::new();
     for (name, secret) in variants {
         let assertion = sign_hs256(&json!({"alg": "HS256", "typ": "JWT"}), &valid_claims(&ctx, client)?, &secret);
-        let answer = send(&ctx, client, &assertion).await?;
-        let outcome = expect::refused_with(&ctx, &answer, &["invalid_client"], &format!("an HS256 client assertion keyed with the client's public key ({name})"), RULE);
-        if outcome.verdict != Verdict::Pass {
-            return Ok(outcome);
-        }
+        cases.push((format!("an HS256 client assertion keyed with the client's public key ({name})"), send(&ctx, client, &assertion).await?));
     }
-    Ok(Outcome::pass("HS256 assertions keyed with the public key (PEM, PEM without newline, DER) were all refused with invalid_client"))
+    Ok(refused_all(&ctx, &cases, &["invalid_client"], RULE))
 }
 
 /// RFC 7523 §3 item 3: "The authorization server MUST reject any JWT that does not contain

@@ -2,30 +2,13 @@
 //! doubled credentials, and methods other than the registered one (RFC 6749 §2.3, §3.2.1,
 //! §5.2; RFC 7591 §2; OIDC Core §9).
 
-use super::{cc_params, credentials, jwt_client, post_token, secret_client};
+use super::{cc_params, credentials, jwt_client, post_token, refused_all, secret_client};
 use crate::expect;
 use agentcert_engine::client_auth::basic;
 use agentcert_engine::jose::random_id;
 use agentcert_engine::oauth::TokenAnswer;
 use agentcert_engine::profile::AuthMethod;
 use agentcert_engine::{ClientRole, Ctx, Outcome, Verdict};
-
-/// The worst of several outcomes (fail, then warn), or the first pass.
-fn worst(outcomes: Vec<Outcome>) -> Outcome {
-    let rank = |o: &Outcome| match o.verdict {
-        Verdict::Fail | Verdict::Error => 0,
-        Verdict::Warn => 1,
-        _ => 2,
-    };
-    let mut sorted = outcomes;
-    sorted.sort_by_key(rank);
-    let head = sorted.first().map(rank).unwrap_or(2);
-    if head == 2 {
-        let reasons: Vec<String> = sorted.into_iter().map(|o| o.reason).collect();
-        return Outcome::pass(reasons.join("; "));
-    }
-    sorted.into_iter().next().unwrap_or_else(|| Outcome::pass("nothing to judge"))
-}
 
 /// RFC 6749 §5.2: `invalid_client` is for "Client authentication failed (e.g., unknown
 /// client, …)". Sends HTTP Basic credentials for a client_id no server has registered; no
@@ -71,17 +54,13 @@ pub async fn wrong_secret(ctx: Ctx) -> anyhow::Result<Outcome> {
 /// a secret.
 pub async fn no_credentials(ctx: Ctx) -> anyhow::Result<Outcome> {
     let params = cc_params(&ctx);
-    let mut outcomes = vec![{
-        let answer = TokenAnswer::from(&post_token(&ctx, &params, &[]).await?);
-        expect::refused_with(&ctx, &answer, &["invalid_client"], "a request with no client credentials", "RFC 6749 §5.2")
-    }];
+    let mut cases = vec![("a request with no client credentials".to_string(), TokenAnswer::from(&post_token(&ctx, &params, &[]).await?))];
     if let Some((_, c)) = secret_client(&ctx, AuthMethod::ClientSecretBasic) {
         let mut with_id = params.clone();
         with_id.push(("client_id".into(), c.client_id.clone()));
-        let answer = TokenAnswer::from(&post_token(&ctx, &with_id, &[]).await?);
-        outcomes.push(expect::refused_with(&ctx, &answer, &["invalid_client"], &format!("client_id={} without its secret", c.client_id), "RFC 6749 §5.2"));
+        cases.push((format!("client_id={} without its secret", c.client_id), TokenAnswer::from(&post_token(&ctx, &with_id, &[]).await?)));
     }
-    Ok(worst(outcomes))
+    Ok(refused_all(&ctx, &cases, &["invalid_client"], "RFC 6749 §5.2"))
 }
 
 /// RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each

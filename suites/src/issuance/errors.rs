@@ -1,12 +1,12 @@
 //! Token endpoint errors and malformed requests (RFC 6749 §3.2, §5.2).
 
-use super::{cc_params, credentials, post_token};
+use super::{cc_params, credentials, post_token, refused_all};
 use crate::expect;
 use agentcert_engine::client_auth::basic;
 use agentcert_engine::http::{Request, Response};
 use agentcert_engine::jose::random_id;
 use agentcert_engine::oauth::{TokenAnswer, GRANT_CLIENT_CREDENTIALS, TOKEN_ERROR_CODES};
-use agentcert_engine::{ClientRole, Ctx, Outcome, Verdict};
+use agentcert_engine::{ClientRole, Ctx, Outcome};
 use serde_json::{Map, Value};
 
 /// Agent A's request with these parameters, authenticated the way it registered.
@@ -100,7 +100,7 @@ pub async fn duplicate_parameter(ctx: Ctx) -> anyhow::Result<Outcome> {
 /// same body, so the only thing wrong is the format.
 pub async fn non_form_body(ctx: Ctx) -> anyhow::Result<Outcome> {
     let url = ctx.endpoint("token_endpoint")?;
-    let mut outcomes = Vec::new();
+    let mut cases = Vec::new();
     for (label, ctype) in [("a JSON body", "application/json"), ("a form-encoded body labelled text/plain", "text/plain")] {
         let (headers, creds) = credentials(&ctx, ClientRole::AgentA)?;
         let params: Vec<(String, String)> = cc_params(&ctx).into_iter().chain(creds).collect();
@@ -112,14 +112,9 @@ pub async fn non_form_body(ctx: Ctx) -> anyhow::Result<Outcome> {
         };
         let mut req = Request { method: "POST".into(), url: url.clone(), headers: vec![("accept".into(), "application/json".into())], body: Some((ctype.into(), body)) };
         req.headers.extend(headers);
-        let answer = TokenAnswer::from(&ctx.http.send(req).await?);
-        let outcome = expect::refused_with(&ctx, &answer, &["invalid_request"], label, "RFC 6749 §3.2 and §5.2");
-        if outcome.verdict != Verdict::Pass {
-            return Ok(outcome);
-        }
-        outcomes.push(outcome.reason);
+        cases.push((label.to_string(), TokenAnswer::from(&ctx.http.send(req).await?)));
     }
-    Ok(Outcome::pass(outcomes.join("; ")))
+    Ok(refused_all(&ctx, &cases, &["invalid_request"], "RFC 6749 §3.2 and §5.2"))
 }
 
 /// agentcert's profile on RFC 6749 §3.2: "The client MUST use the HTTP POST method when

@@ -10,9 +10,10 @@ mod response;
 
 use agentcert_engine::client_auth;
 use agentcert_engine::http::{Request, Response};
-use agentcert_engine::oauth::GRANT_CLIENT_CREDENTIALS;
+use agentcert_engine::oauth::{TokenAnswer, GRANT_CLIENT_CREDENTIALS};
 use agentcert_engine::profile::{AuthMethod, ClientProfile, ClientRole};
-use agentcert_engine::{check, Check, Ctx};
+use agentcert_engine::{check, Check, Ctx, Outcome, Verdict};
+use crate::expect;
 
 const SUITE: &str = "issuance";
 
@@ -101,4 +102,26 @@ async fn post_token(ctx: &Ctx, params: &[(String, String)], headers: &[(String, 
 /// Owned copies of borrowed parameter pairs.
 fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// Judges several requests that must all be refused with one of `expected`, each described by
+/// its label. A granted (or 5xx) answer decides the verdict whatever the others say; then a
+/// wrong code (fail, or warn in lenient mode); else every refusal passes.
+fn refused_all(ctx: &Ctx, cases: &[(String, TokenAnswer)], expected: &[&str], rule: &str) -> Outcome {
+    let judged: Vec<(bool, Outcome)> = cases
+        .iter()
+        .map(|(what, a)| (a.is_success() || !(400..500).contains(&a.status), expect::refused_with(ctx, a, expected, what, rule)))
+        .collect();
+    if let Some((_, o)) = judged.iter().find(|(hard, o)| *hard && o.verdict != Verdict::Pass) {
+        return o.clone();
+    }
+    let rank = |o: &Outcome| match o.verdict {
+        Verdict::Fail | Verdict::Error => 0,
+        Verdict::Warn => 1,
+        _ => 2,
+    };
+    if let Some((_, o)) = judged.iter().filter(|(_, o)| rank(o) < 2).min_by_key(|(_, o)| rank(o)) {
+        return o.clone();
+    }
+    Outcome::pass(judged.into_iter().map(|(_, o)| o.reason).collect::<Vec<_>>().join("; "))
 }
