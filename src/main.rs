@@ -1,6 +1,7 @@
 //! The `agentcert` command line. Parsing and dispatch only: the work is done by the engine,
 //! the suites and the reporters.
 
+use agentcert_engine::context::Roles;
 use agentcert_engine::profile::Mode;
 use agentcert_engine::runner::{self, RunOptions};
 use agentcert_engine::{HarnessError, TargetProfile};
@@ -115,17 +116,18 @@ async fn run(args: RunArgs) -> Result<ExitCode, HarnessError> {
     };
 
     // The embedded target lives as long as this function; `_server` keeps it up.
-    let (profile, home, _server) = match &args.target {
-        Some(path) => (TargetProfile::load(path)?, None, None),
+    let (profile, roles, _server) = match &args.target {
+        Some(path) => (TargetProfile::load(path)?, Roles::default(), None),
         None => {
             let t = agentcert::embedded::start(&[]).await?;
             eprintln!("agentcert: embedded reference server at {}", t.server.issuer);
-            (t.profile, Some(t.home), Some(t.server))
+            let (server, profile, roles) = t.into_parts();
+            (profile, roles, Some(server))
         }
     };
 
     let mut progress = agentcert_reports::Progress::new(color, std::io::stderr().is_terminal());
-    let results = runner::run(profile, home, &checks, &catalog, &opts, &mut |e| progress.on_event(&e)).await?;
+    let results = runner::run(profile, roles, &checks, &catalog, &opts, &mut |e| progress.on_event(&e)).await?;
     print!("{}", agentcert_reports::terminal_summary(&results, color));
     let written = agentcert_reports::write_all(&results, &args.out)
         .map_err(|e| HarnessError::Setup(format!("cannot write reports to {}: {e}", args.out.display())))?;

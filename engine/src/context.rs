@@ -7,7 +7,8 @@ use crate::discovery::Metadata;
 use crate::home_issuer::HomeIssuer;
 use crate::http::{Recorder, Request, Response};
 use crate::oauth::{TokenAnswer, GRANT_CLIENT_CREDENTIALS};
-use crate::profile::{ClientProfile, ClientRole, TargetProfile};
+use crate::partner::Partner;
+use crate::profile::{AssertionAudience, ClientProfile, ClientRole, TargetProfile};
 use crate::results::CapabilityState;
 use anyhow::{anyhow, Context as _};
 use serde_json::Value;
@@ -21,6 +22,21 @@ pub struct Target {
     pub metadata: Metadata,
     pub capabilities: BTreeMap<Capability, CapabilityState>,
     pub home: Option<HomeIssuer>,
+    pub partner: Option<Partner>,
+}
+
+/// The harness roles a caller started before the run, so that the target could be told to
+/// trust them (the embedded run must); the runner starts the others from the profile.
+#[derive(Debug, Default)]
+pub struct Roles {
+    pub home: Option<HomeIssuer>,
+    pub partner: Option<Partner>,
+}
+
+impl From<Option<HomeIssuer>> for Roles {
+    fn from(home: Option<HomeIssuer>) -> Self {
+        Roles { home, partner: None }
+    }
 }
 
 /// A check's context: the shared target plus the check's own recorder. Cheap to clone.
@@ -146,6 +162,28 @@ impl Ctx {
     pub fn user_token(&self, overrides: Value) -> anyhow::Result<String> {
         let h = self.profile().home_issuer.as_ref().ok_or_else(|| anyhow!("the target profile has no [home_issuer]"))?;
         self.home()?.mint(&h.subject, &h.scope, self.issuer(), overrides)
+    }
+
+    /// The partner organization, when the profile has a `[partner]`.
+    pub fn partner(&self) -> anyhow::Result<&Partner> {
+        self.target.partner.as_ref().ok_or_else(|| anyhow!("no partner issuer is running (the target profile has no [partner])"))
+    }
+
+    /// RFC 7523 §3 claims from the partner about the profile's partner subject, with the `aud`
+    /// the profile names (the target's issuer or token endpoint) and `overrides` merged in
+    /// (`null` removes a claim).
+    pub fn partner_claims(&self, overrides: Value) -> anyhow::Result<Value> {
+        let p = self.profile().partner.as_ref().ok_or_else(|| anyhow!("the target profile has no [partner]"))?;
+        let aud = match p.assertion_audience {
+            AssertionAudience::Issuer => self.issuer().to_string(),
+            AssertionAudience::Endpoint | AssertionAudience::TokenEndpoint => self.endpoint("token_endpoint")?,
+        };
+        Ok(self.partner()?.claims(&p.subject, &aud, overrides))
+    }
+
+    /// [`Ctx::partner_claims`] signed with the partner's current key: an RFC 7523 assertion.
+    pub fn partner_assertion(&self, overrides: Value) -> anyhow::Result<String> {
+        self.partner()?.sign(&self.partner_claims(overrides)?)
     }
 
     /// Fetches the server's JWK Set from `jwks_uri`.

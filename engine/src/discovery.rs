@@ -122,9 +122,10 @@ async fn detect_one(http: &Recorder, profile: &TargetProfile, md: &Metadata, cap
         Capability::JwtBearer => {
             let listed = md.lists("grant_types_supported", crate::oauth::GRANT_JWT_BEARER);
             let trusted = profile.partner.as_ref().is_some_and(|p| p.trusted);
-            let why_not = match (listed, trusted) {
-                (false, _) => "grant_types_supported does not list urn:ietf:params:oauth:grant-type:jwt-bearer",
-                (true, _) => "target profile has no trusted [partner]",
+            let why_not = if listed {
+                "target profile has no trusted [partner]"
+            } else {
+                "grant_types_supported does not list urn:ietf:params:oauth:grant-type:jwt-bearer"
             };
             from(listed && trusted, "metadata lists the jwt-bearer grant and the target profile trusts the [partner]", why_not)
         }

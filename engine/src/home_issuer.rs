@@ -6,17 +6,16 @@
 //! configured to trust. That also makes the target validate a foreign JWT, which is itself
 //! under test.
 
+use crate::issuer_server::IssuerServer;
 use crate::jose::{now, random_id, SigningKey};
-use axum::{routing::get, Json, Router};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use tokio::sync::oneshot;
 
 pub struct HomeIssuer {
     pub issuer: String,
     pub addr: SocketAddr,
     key: SigningKey,
-    shutdown: Option<oneshot::Sender<()>>,
+    server: IssuerServer,
 }
 
 impl std::fmt::Debug for HomeIssuer {
@@ -29,30 +28,12 @@ impl HomeIssuer {
     /// Binds `listen` (loopback) and serves metadata and JWKS until dropped.
     pub async fn start(listen: &str) -> anyhow::Result<Self> {
         let key = SigningKey::generate()?;
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("home issuer cannot listen on {listen}: {e}"))?;
-        let addr = listener.local_addr()?;
-        let issuer = format!("http://{addr}");
-        let metadata = json!({
-            "issuer": issuer,
-            "jwks_uri": format!("{issuer}/jwks"),
-            "id_token_signing_alg_values_supported": ["ES256"],
-        });
-        let jwks = key.jwks();
-        let app = Router::new()
-            .route("/.well-known/oauth-authorization-server", get({ let m = metadata.clone(); move || async move { Json(m) } }))
-            .route("/.well-known/openid-configuration", get(move || async move { Json(metadata) }))
-            .route("/jwks", get(move || async move { Json(jwks) }));
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).with_graceful_shutdown(async { let _ = rx.await; }).await;
-        });
-        Ok(HomeIssuer { issuer, addr, key, shutdown: Some(tx) })
+        let server = IssuerServer::start(listen, "home issuer", key.jwks()).await?;
+        Ok(HomeIssuer { issuer: server.issuer.clone(), addr: server.addr, key, server })
     }
 
     pub fn jwks_uri(&self) -> String {
-        format!("{}/jwks", self.issuer)
+        self.server.jwks_uri()
     }
 
     pub fn key(&self) -> &SigningKey {
@@ -70,14 +51,6 @@ impl HomeIssuer {
         });
         merge(&mut claims, overrides);
         self.key.sign(Some("JWT"), &claims)
-    }
-}
-
-impl Drop for HomeIssuer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 

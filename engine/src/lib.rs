@@ -2,7 +2,8 @@
 //!
 //! The engine knows how to talk to an OAuth 2.0 authorization server over HTTP and how to
 //! record what was said; it knows the roles the harness plays around the server under test
-//! (agent clients, the home issuer that mints user tokens); and it knows the check model and
+//! (agent clients, the home issuer that mints user tokens, the partner organization whose
+//! assertions it federates); and it knows the check model and
 //! the runner that turns checks into verdicts. The checks themselves live in
 //! `agentcert-suites`, and the renderers in `agentcert-reports`.
 
@@ -14,8 +15,10 @@ pub mod discovery;
 pub mod evidence;
 pub mod home_issuer;
 pub mod http;
+pub mod issuer_server;
 pub mod jose;
 pub mod oauth;
+pub mod partner;
 pub mod profile;
 pub mod redact;
 pub mod results;

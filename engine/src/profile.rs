@@ -1,7 +1,8 @@
 //! The target profile: everything the harness must know about a server that its metadata
 //! does not say. Which clients to act as and how they authenticate, which resources to ask
-//! for, where the home issuer listens (the target trusts it for subject tokens), capability
-//! overrides, and the timing bounds the server promises.
+//! for, where the home issuer listens (the target trusts it for subject tokens) and where the
+//! partner organization does (it accepts its jwt-bearer assertions), capability overrides, and
+//! the timing bounds the server promises.
 
 use crate::HarnessError;
 use serde::Deserialize;
@@ -148,6 +149,34 @@ pub struct HomeIssuerProfile {
     pub trusted: bool,
 }
 
+/// The partner organization: a second issuer, in another trust domain, whose RFC 7523
+/// assertions the target is configured to accept as authorization grants.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerProfile {
+    /// Where it listens; its issuer is `http://{listen}`, its JWK Set `http://{listen}/jwks`.
+    pub listen: String,
+    /// The partner's agent or user that its assertions are about (`sub`).
+    pub subject: String,
+    /// Whether the target is configured to trust it. Without this, federation checks skip.
+    #[serde(default = "yes")]
+    pub trusted: bool,
+    /// The scope the checks ask for with a partner assertion.
+    pub scope: String,
+    /// Which `aud` its assertions carry: the target's issuer (default) or its token endpoint
+    /// (RFC 7523 §3 item 3 allows either).
+    #[serde(default)]
+    pub assertion_audience: AssertionAudience,
+    /// How long the target may take to accept a key the partner has just rotated to (its JWK
+    /// Set refetch may be rate-limited).
+    #[serde(default = "default_key_refresh_within", with = "humantime_serde_compat")]
+    pub key_refresh_within: Duration,
+}
+
+fn default_key_refresh_within() -> Duration {
+    Duration::from_secs(5)
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Timing {
@@ -194,6 +223,8 @@ pub struct TargetProfile {
     pub resources: Resources,
     #[serde(default)]
     pub home_issuer: Option<HomeIssuerProfile>,
+    #[serde(default)]
+    pub partner: Option<PartnerProfile>,
     /// Capability overrides, by name (`token-exchange = false`): what detection gets wrong.
     #[serde(default)]
     pub capabilities: BTreeMap<String, bool>,
@@ -273,6 +304,9 @@ impl TargetProfile {
         }
         if let Some(h) = &self.home_issuer {
             h.listen.parse::<std::net::SocketAddr>().map_err(|_| format!("home_issuer.listen `{}` is not an address like 127.0.0.1:9401", h.listen))?;
+        }
+        if let Some(p) = &self.partner {
+            p.listen.parse::<std::net::SocketAddr>().map_err(|_| format!("partner.listen `{}` is not an address like 127.0.0.1:9402", p.listen))?;
         }
         Ok(())
     }

@@ -22,8 +22,9 @@ pub struct RunResults {
     pub capabilities: BTreeMap<String, CapabilityState>,
     pub summary: Summary,
     pub checks: Vec<CheckResult>,
+    /// One entry per load scenario run (`agentcert load`, or the load phase of `run`).
     #[serde(default)]
-    pub load: Vec<serde_json::Value>,
+    pub load: Vec<LoadResult>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,6 +79,100 @@ pub struct CheckResult {
     pub baseline: Option<String>,
     pub duration_ms: u64,
     pub evidence: Vec<Exchange>,
+}
+
+/// One load scenario's result. Latency figures are only as honest as their basis:
+/// `intended send time` (open and ramp models: coordinated-omission-correct, as wrk2 does),
+/// `service time` (closed model: what each request took once sent, which hides stalls), or
+/// `revoke call start` (revocation propagation).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoadResult {
+    pub scenario: String,
+    /// `open`, `closed` or `ramp`.
+    pub model: String,
+    /// Operations a second the schedule asked for (the mean over a ramp); absent for closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_rate: Option<f64>,
+    /// Operations a second actually sent.
+    pub achieved_rate: f64,
+    pub duration_s: f64,
+    /// Goose users: the cap on operations in flight.
+    pub concurrency: u64,
+    /// Operations sent (one per schedule slot; an operation may be several HTTP requests).
+    pub requests: u64,
+    /// HTTP requests made by those operations.
+    pub http_requests: u64,
+    /// Operations that failed, also counted by class in `errors_by_class`.
+    pub errors: u64,
+    /// `status-4xx`, `status-5xx`, `timeout`, `connect`, `transport`, `bad-response`,
+    /// `not-propagated`.
+    pub errors_by_class: BTreeMap<String, u64>,
+    /// Slots sent later than the pacer's tolerance after their intended time.
+    pub late: u64,
+    /// Slots never sent by the end of the run (the generator fell behind, or every user was busy).
+    pub dropped: u64,
+    pub latency_ms: LatencySummary,
+    pub latency_basis: String,
+    /// HdrHistogram interval log, relative to the directory of `results.json`.
+    pub histogram_file: String,
+    /// HdrHistogram percentile distribution, relative to the directory of `results.json`.
+    pub percentiles_file: String,
+    /// Goose's HTML report, relative to the directory of `results.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goose_report_file: Option<String>,
+    /// The population scenario's token volume figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_volume: Option<TokenVolume>,
+    /// The `--threshold` rules that named this scenario, judged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<ThresholdResult>,
+}
+
+/// Latency percentiles in milliseconds, from the HdrHistogram (3 significant digits).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Values recorded (answered operations; transport failures are counted, not timed).
+    pub samples: u64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+/// What an agent population costs the authorization server in tokens, by the steady-state
+/// model and as measured during the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TokenVolume {
+    pub agents: u64,
+    pub actions_per_hour: f64,
+    /// `none` (a new token every action) or `reuse` (until expiry minus clock skew).
+    pub token_cache: String,
+    /// The issued tokens' `expires_in` (or the profile's max lifetime when none was seen).
+    pub token_lifetime_s: f64,
+    pub clock_skew_s: f64,
+    pub actions: u64,
+    pub tokens_issued: u64,
+    /// Tokens issued a second during the run.
+    pub tokens_per_s: f64,
+    /// Steady state: tokens a second the server must issue with no cache.
+    pub model_tokens_per_s_none: f64,
+    /// Steady state: tokens a second with every agent reusing its token.
+    pub model_tokens_per_s_reuse: f64,
+    /// `model_tokens_per_s_none / model_tokens_per_s_reuse`.
+    pub model_saving_ratio: f64,
+    /// Actions per token a reusing cache needed during this run (measured with the real
+    /// `expires_in`; for `none` runs, by a shadow cache). Short runs see cold caches.
+    pub measured_saving_ratio: f64,
+}
+
+/// A `--threshold` rule and how the run fared against it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdResult {
+    pub rule: String,
+    pub observed: String,
+    pub passed: bool,
 }
 
 impl Summary {

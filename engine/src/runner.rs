@@ -4,10 +4,11 @@
 
 use crate::catalog::Catalog;
 use crate::check::{Capability, Check, Outcome, Verdict};
-use crate::context::{Ctx, Target};
+use crate::context::{Ctx, Roles, Target};
 use crate::discovery;
 use crate::home_issuer::HomeIssuer;
 use crate::http::{Limits, Recorder};
+use crate::partner::Partner;
 use crate::profile::{ClientRole, Mode, TargetProfile};
 use crate::redact::Redactor;
 use crate::results::{CheckResult, RunResults, Summary, TargetInfo, SCHEMA_VERSION};
@@ -38,12 +39,12 @@ impl Default for RunOptions {
     }
 }
 
-/// Runs `checks` against the target the profile describes. `home` is the home issuer if the
-/// caller already started one (the embedded run must, so the reference server can trust it);
-/// otherwise one is started from the profile's `[home_issuer]`.
+/// Runs `checks` against the target the profile describes. `roles` are the home issuer and
+/// partner if the caller already started them (the embedded run must, so the reference server
+/// can trust them); otherwise they are started from the profile's `[home_issuer]` and `[partner]`.
 pub async fn run(
     mut profile: TargetProfile,
-    home: Option<HomeIssuer>,
+    roles: impl Into<Roles>,
     checks: &[Check],
     catalog: &Catalog,
     opts: &RunOptions,
@@ -56,14 +57,20 @@ pub async fn run(
     }
     let http = Recorder::new(opts.limits, Redactor::new(profile.secrets())).map_err(|e| HarnessError::Setup(e.to_string()))?;
 
+    let Roles { home, partner } = roles.into();
     let home = match (home, &profile.home_issuer) {
         (Some(h), _) => Some(h),
         (None, Some(h)) => Some(HomeIssuer::start(&h.listen).await.map_err(|e| HarnessError::Setup(format!("{e:#}")))?),
         (None, None) => None,
     };
+    let partner = match (partner, &profile.partner) {
+        (Some(p), _) => Some(p),
+        (None, Some(p)) => Some(Partner::start(&p.listen).await.map_err(|e| HarnessError::Setup(format!("{e:#}")))?),
+        (None, None) => None,
+    };
 
     let metadata = discovery::discover(&http, &profile).await?;
-    let mut target = Target { profile, metadata, capabilities: Default::default(), home };
+    let mut target = Target { profile, metadata, capabilities: Default::default(), home, partner };
     let jwt_probe = probe_jwt_access_tokens(&target, &http).await;
     target.capabilities = discovery::detect(&http, &target.profile, &target.metadata, jwt_probe).await;
     on_event(Event::Discovered {
@@ -188,6 +195,7 @@ async fn probe_jwt_access_tokens(target: &Target, http: &Recorder) -> Option<boo
         metadata: target.metadata.clone(),
         capabilities: Default::default(),
         home: None,
+        partner: None,
     });
     let ctx = Ctx::new(probe, http.fork());
     let token = ctx.issue_token(ClientRole::AgentA).await.ok()?;

@@ -24,6 +24,10 @@ pub struct Grant<'a> {
     pub act: Option<Value>,
     /// Store keys of the tokens this one derives from.
     pub parents: Vec<String>,
+    /// The issuer that asserted `sub`, when it is not this server (a partner's jwt-bearer
+    /// grant, RFC 7523 §2.1): recorded as RFC 9493 `sub_id` {format `iss_sub`, iss, sub}, as
+    /// `sub` alone is only unique within its issuer (RFC 7519 §4.1.2).
+    pub subject_issuer: Option<String>,
 }
 
 /// A signed token and what the token response reports about it.
@@ -71,6 +75,9 @@ pub fn issue(state: &AppState, grant: Grant<'_>) -> Result<Issued, OAuthError> {
     }
     if let Some(act) = &grant.act {
         claims.insert("act".into(), act.clone());
+    }
+    if let Some(iss) = &grant.subject_issuer {
+        claims.insert("sub_id".into(), json!({ "format": "iss_sub", "iss": iss, "sub": grant.sub }));
     }
     if let Some(agent) = &grant.client.config.agent {
         claims.insert("agent".into(), json!(agent));

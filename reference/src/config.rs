@@ -16,6 +16,8 @@ use crate::faults::Fault;
 pub const CLIENT_CREDENTIALS: &str = "client_credentials";
 /// `grant_type` value of token exchange (RFC 8693 §2.1).
 pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// `grant_type` value of the JWT bearer grant (RFC 7523 §2.1).
+pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// The whole server configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,6 +44,9 @@ pub struct Config {
     /// External issuers whose JWTs are accepted as `subject_token` / `actor_token`.
     #[serde(default)]
     pub trusted_issuers: Vec<TrustedIssuer>,
+    /// Partner organizations whose JWTs are accepted as authorization grants (RFC 7523 §2.1).
+    #[serde(default)]
+    pub trusted_partners: Vec<TrustedPartner>,
 }
 
 /// One registered client (RFC 6749 §2).
@@ -124,6 +129,21 @@ pub struct TrustedIssuer {
     pub jwks_uri: String,
 }
 
+/// A partner organization whose signed assertions about its own subjects are accepted as
+/// jwt-bearer grants (RFC 7523 §2.1). Kept apart from [`TrustedIssuer`]: trusting an issuer's
+/// user tokens for delegation does not mean trusting its assertions as grants, nor the reverse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedPartner {
+    /// Must equal the assertion's `iss` claim exactly (RFC 7523 §3 item 1).
+    pub issuer: String,
+    /// Where the partner's JWK Set is fetched from (refetched for an unknown `kid`).
+    pub jwks_uri: String,
+    /// Space-delimited scope the partner's subjects may be granted (further limited by the
+    /// requesting client's allowance).
+    pub subjects_scope: String,
+}
+
 fn default_listen() -> String {
     "127.0.0.1:0".to_string()
 }
@@ -142,6 +162,7 @@ impl Default for Config {
             faults: Vec::new(),
             clients: Vec::new(),
             trusted_issuers: Vec::new(),
+            trusted_partners: Vec::new(),
         }
     }
 }
@@ -209,11 +230,10 @@ impl Config {
                 bail!("client `{}` is registered twice", client.client_id);
             }
         }
-        for trusted in &self.trusted_issuers {
-            url::Url::parse(&trusted.issuer)
-                .with_context(|| format!("trusted issuer `{}` is not a URL", trusted.issuer))?;
-            url::Url::parse(&trusted.jwks_uri)
-                .with_context(|| format!("jwks_uri `{}` is not a URL", trusted.jwks_uri))?;
+        let trusted = self.trusted_issuers.iter().map(|t| (&t.issuer, &t.jwks_uri));
+        for (issuer, jwks_uri) in trusted.chain(self.trusted_partners.iter().map(|p| (&p.issuer, &p.jwks_uri))) {
+            url::Url::parse(issuer).with_context(|| format!("trusted issuer `{issuer}` is not a URL"))?;
+            url::Url::parse(jwks_uri).with_context(|| format!("jwks_uri `{jwks_uri}` is not a URL"))?;
         }
         Ok(())
     }
@@ -239,8 +259,8 @@ impl ClientConfig {
             }
         }
         for grant in &self.grant_types {
-            if grant != CLIENT_CREDENTIALS && grant != TOKEN_EXCHANGE {
-                bail!("client `{id}`: unsupported grant type `{grant}` (use `{CLIENT_CREDENTIALS}` or `{TOKEN_EXCHANGE}`)");
+            if ![CLIENT_CREDENTIALS, TOKEN_EXCHANGE, JWT_BEARER_GRANT].contains(&grant.as_str()) {
+                bail!("client `{id}`: unsupported grant type `{grant}` (use `{CLIENT_CREDENTIALS}`, `{TOKEN_EXCHANGE}` or `{JWT_BEARER_GRANT}`)");
             }
         }
         if self.audiences.iter().any(String::is_empty) {

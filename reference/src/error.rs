@@ -36,6 +36,11 @@ impl OAuthError {
         OAuthError { basic_challenge, ..Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description) }
     }
 
+    /// RFC 6749 §5.2 `invalid_grant`: the grant (here an RFC 7523 assertion, §3.1) is invalid.
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
+    }
+
     /// RFC 6749 §5.2 `unauthorized_client`: the client may not use this grant type.
     pub fn unauthorized_client(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)

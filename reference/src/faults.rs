@@ -108,6 +108,15 @@ faults! {
     ExchangeIgnoreClientAllowance = "exchange-ignore-client-allowance": "RFC 9700 §2.3: exchanged scope is not limited by the client's allowance",
     ExchangeIgnoreUnknownTarget = "exchange-ignore-unknown-target": "RFC 8693 §2.2.2: an unknown resource is silently dropped instead of invalid_target",
     GrantTypeNotEnforced = "grant-type-not-enforced": "RFC 6749 §5.2: a client may use a grant type it is not registered for",
+    JwtBearerAcceptUntrustedIssuer = "jwt-bearer-accept-untrusted-issuer": "RFC 7523 §3 / §5: an assertion of an issuer that is not a trusted partner is accepted unverified",
+    JwtBearerIgnoreAud = "jwt-bearer-ignore-aud": "RFC 7523 §3 item 3: an assertion whose `aud` is another server is accepted",
+    JwtBearerAcceptExpired = "jwt-bearer-accept-expired": "RFC 7523 §3 item 4: an assertion whose `exp` has passed is accepted",
+    JwtBearerAllowMissingExp = "jwt-bearer-allow-missing-exp": "RFC 7523 §3 item 4: an assertion without `exp` is accepted",
+    JwtBearerSkipSignature = "jwt-bearer-skip-signature": "RFC 7523 §3 item 9: a trusted partner's assertion is accepted without verifying its signature",
+    JwtBearerAcceptNoneAlg = "jwt-bearer-accept-none-alg": "RFC 7523 §3 item 9 / RFC 8725 §3.1: an unsigned (`alg` none) assertion is accepted",
+    JwtBearerAcceptHs256PublicKey = "jwt-bearer-accept-hs256-public-key": "RFC 8725 §2.1 / §3.1: an HS256 assertion keyed with the partner's public key (PEM) is accepted",
+    JwtBearerAllowReplay = "jwt-bearer-allow-replay": "RFC 7523 §3 item 7: an assertion `jti` is accepted twice",
+    JwtBearerNoKeyRefresh = "jwt-bearer-no-key-refresh": "RFC 7523 §3 item 9 / RFC 7517 §4.5: an unknown `kid` does not refetch the partner's JWK Set, so a rotated key is refused",
 }
 
 impl fmt::Display for Fault {

@@ -1,7 +1,8 @@
 //! The reference OAuth 2.0 authorization server embedded in agentcert.
 //!
 //! It serves AI agents with machine-to-machine grants only — client credentials
-//! (RFC 6749 §4.4) and token exchange (RFC 8693) — issuing RFC 9068 JWT access tokens
+//! (RFC 6749 §4.4), token exchange (RFC 8693) and partner organizations' JWT bearer
+//! assertions (RFC 7523 §2.1) — issuing RFC 9068 JWT access tokens
 //! signed ES256, with introspection (RFC 7662), revocation (RFC 7009) and metadata
 //! (RFC 8414). Everything lives in memory. [`Fault`] switches turn it into mutants
 //! that each break exactly one rule, for agentcert's negative tests.
@@ -34,7 +35,7 @@ use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{AgentIdentity, AuthMethod, ClientConfig, Config, TrustedIssuer};
+pub use config::{AgentIdentity, AuthMethod, ClientConfig, Config, TrustedIssuer, TrustedPartner};
 pub use embedded::SERVER_TOML;
 pub use faults::Fault;
 

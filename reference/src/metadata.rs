@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
-use crate::config::{AuthMethod, CLIENT_CREDENTIALS, TOKEN_EXCHANGE};
+use crate::config::{AuthMethod, CLIENT_CREDENTIALS, JWT_BEARER_GRANT, TOKEN_EXCHANGE};
 use crate::faults::Fault;
 use crate::state::AppState;
 
@@ -48,6 +48,7 @@ fn document(state: &AppState) -> Map<String, Value> {
     if !faults.has(Fault::MetadataOmitTokenExchangeGrant) {
         grants.push(TOKEN_EXCHANGE);
     }
+    grants.push(JWT_BEARER_GRANT);
     doc.insert("grant_types_supported".into(), json!(grants));
 
     // RFC 8414 §2: the client authentication methods, and the JWS algorithms for

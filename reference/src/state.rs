@@ -108,7 +108,7 @@ impl AppState {
             base_path,
             lifetime_secs: config.access_token_lifetime_secs,
             clients,
-            trusted: TrustedKeys::new(config.trusted_issuers.clone())?,
+            trusted: TrustedKeys::new(config.trusted_issuers.clone(), config.trusted_partners.clone())?,
             key: ServerKey::generate()?,
             store: Store::default(),
             faults: Faults::new(&config.faults),

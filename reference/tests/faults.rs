@@ -22,7 +22,7 @@ async fn metadata_faults() {
     let m = metadata(&[MetadataNoneAlg]).await;
     assert!(m["token_endpoint_auth_signing_alg_values_supported"].as_array().unwrap().contains(&json!("none")));
     assert!(metadata(&[MetadataOmitIntrospection]).await.get("introspection_endpoint").is_none());
-    assert_eq!(metadata(&[MetadataOmitTokenExchangeGrant]).await["grant_types_supported"], json!(["client_credentials"]));
+    assert_eq!(metadata(&[MetadataOmitTokenExchangeGrant]).await["grant_types_supported"], json!(["client_credentials", JWT_BEARER_GRANT]));
     assert_eq!(metadata(&[MetadataNoAsymmetricAuth]).await["token_endpoint_auth_methods_supported"], json!(["client_secret_basic"]));
     let s = start(&[TokenAlgHeaderMismatch]).await;
     assert_eq!(s.get(&s.url("jwks")).await.body["keys"][0]["alg"], "RS256");
@@ -260,6 +260,36 @@ async fn external_token_exchange_faults() {
     let token = sign("partner.key.pem", alice(&home, &s, json!({ "iss": "https://partner.example.test" })));
     assert_eq!(s.exchange(agent_a(), &token, &[]).await.status, 200);
     task.abort();
+}
+
+#[tokio::test]
+async fn jwt_bearer_faults() {
+    // Each assertion below is refused by the server without the fault (tests/jwt_bearer.rs).
+    let (s, p) = start_trusting_partner(&[JwtBearerAcceptUntrustedIssuer]).await;
+    let stranger = sign("agent-x.key.pem", p.claims(&s, json!({ "iss": "https://stranger.example.test" })));
+    assert_eq!(s.jwt_bearer(agent_a(), &stranger, &[]).await.status, 200);
+    let (s, p) = start_trusting_partner(&[JwtBearerIgnoreAud]).await;
+    assert_eq!(s.jwt_bearer(agent_a(), &p.assertion(&s, json!({ "aud": "https://elsewhere.example" })), &[]).await.status, 200);
+    let (s, p) = start_trusting_partner(&[JwtBearerAcceptExpired]).await;
+    assert_eq!(s.jwt_bearer(agent_a(), &p.assertion(&s, json!({ "exp": now() - 600 })), &[]).await.status, 200);
+    let (s, p) = start_trusting_partner(&[JwtBearerAllowMissingExp]).await;
+    assert_eq!(s.jwt_bearer(agent_a(), &p.assertion(&s, json!({ "exp": null })), &[]).await.status, 200);
+    let (s, p) = start_trusting_partner(&[JwtBearerSkipSignature]).await;
+    let tampered = forge(&p.assertion(&s, json!({})), json!({ "sub": "partner-admin" }));
+    assert_eq!(s.jwt_bearer(agent_a(), &tampered, &[]).await.status, 200);
+    let (s, p) = start_trusting_partner(&[JwtBearerAcceptNoneAlg]).await;
+    assert_eq!(s.jwt_bearer(agent_a(), &unsecured(&p.claims(&s, json!({}))), &[]).await.status, 200);
+    let (s, p) = start_trusting_partner(&[JwtBearerAcceptHs256PublicKey]).await;
+    assert_eq!(s.jwt_bearer(agent_a(), &hs256_with_partner_pem(&p.claims(&s, json!({})))), &[]).await.status, 200);
+    let (s, p) = start_trusting_partner(&[JwtBearerAllowReplay]).await;
+    let assertion = p.assertion(&s, json!({}));
+    assert_eq!(s.jwt_bearer(agent_a(), &assertion, &[]).await.status, 200);
+    assert_eq!(s.jwt_bearer(agent_a(), &assertion, &[]).await.status, 200);
+    let (s, p) = start_trusting_partner(&[JwtBearerNoKeyRefresh]).await;
+    assert_eq!(s.jwt_bearer(agent_a(), &p.assertion(&s, json!({})), &[]).await.status, 200);
+    p.rotate();
+    let r = s.jwt_bearer(agent_a(), &p.assertion(&s, json!({})), &[]).await;
+    assert_eq!((r.status, r.error()), (400, "invalid_grant"), "the rotated key is never learnt");
 }
 
 #[test]

@@ -23,7 +23,7 @@ async fn metadata_advertises_what_is_enforced() {
     for (member, path) in [("token_endpoint", "token"), ("jwks_uri", "jwks"), ("introspection_endpoint", "introspect"), ("revocation_endpoint", "revoke")] {
         assert_eq!(m[member], format!("{issuer}/{path}"));
     }
-    assert_eq!(m["grant_types_supported"], json!(["client_credentials", TOKEN_EXCHANGE]));
+    assert_eq!(m["grant_types_supported"], json!(["client_credentials", TOKEN_EXCHANGE, JWT_BEARER_GRANT]));
     let methods = json!(["client_secret_basic", "client_secret_post", "private_key_jwt"]);
     assert_eq!(m["token_endpoint_auth_methods_supported"], methods);
     assert_eq!(m["introspection_endpoint_auth_methods_supported"], methods);

@@ -145,7 +145,7 @@ async fn malformed_requests_get_rfc6749_errors() {
         (form, "grant_type=client_credentials&grant_type=client_credentials", "invalid_request"),
         (form, "scope=calendar.read", "invalid_request"),
         (form, "grant_type=password&username=a&password=b", "unsupported_grant_type"),
-        (form, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer", "unsupported_grant_type"),
+        (form, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Asaml2-bearer", "unsupported_grant_type"),
         ("application/json", r#"{"grant_type":"client_credentials"}"#, "invalid_request"),
         ("text/plain", "grant_type=client_credentials", "invalid_request"),
     ];

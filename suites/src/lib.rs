@@ -9,6 +9,7 @@ pub mod access_token;
 pub mod delegation;
 pub mod discovery;
 pub mod expect;
+pub mod federation;
 pub mod introspection;
 pub mod issuance;
 pub mod listing;
@@ -22,6 +23,7 @@ pub const SUITES: &[(&str, &str)] = &[
     ("introspection", "Token introspection: live, dead and forged tokens, and who may ask (RFC 7662)"),
     ("revocation", "Token revocation: by the owner only, at once, cascading to exchanged tokens (RFC 7009)"),
     ("delegation", "Token exchange for agents: act, may_act, and attenuation of scope, audience and lifetime (RFC 8693)"),
+    ("federation", "Partner organizations' JWT bearer grants: trust, audience, expiry, signature, replay and key rotation (RFC 7523)"),
 ];
 
 /// Every check of every suite, in run order.
@@ -33,6 +35,7 @@ pub fn all_checks() -> Vec<Check> {
     checks.extend(introspection::checks());
     checks.extend(revocation::checks());
     checks.extend(delegation::checks());
+    checks.extend(federation::checks());
     checks
 }
 

@@ -5,7 +5,8 @@
 use agentcert::embedded;
 use agentcert_engine::results::{CheckResult, RunResults};
 use agentcert_engine::runner::{self, RunOptions};
-use agentcert_engine::{home_issuer::HomeIssuer, Check, TargetProfile, Verdict};
+use agentcert_engine::context::Roles;
+use agentcert_engine::{Check, TargetProfile, Verdict};
 use agentcert_reference::Fault;
 
 /// The checks with these ids, in suite order. Panics on an unknown id (a typo in a test).
@@ -20,15 +21,17 @@ pub fn checks(ids: &[&str]) -> Vec<Check> {
 /// Runs the given checks against the reference server with `faults` switched on.
 pub async fn run_reference(faults: &[Fault], ids: &[&str]) -> RunResults {
     let target = embedded::start(faults).await.expect("embedded reference server starts");
-    let results = run_profile(target.profile.clone(), Some(target.home), &checks(ids)).await;
-    target.server.shutdown().await;
+    let (server, profile, roles) = target.into_parts();
+    let results = run_profile(profile, roles, &checks(ids)).await;
+    server.shutdown().await;
     results
 }
 
-/// Runs checks against whatever a profile describes (a wiremock server, a peer).
-pub async fn run_profile(profile: TargetProfile, home: Option<HomeIssuer>, checks: &[Check]) -> RunResults {
+/// Runs checks against whatever a profile describes (a wiremock server, a peer). `roles` are
+/// harness roles already started (`Some(home)`, or all of an embedded target's), else `None`.
+pub async fn run_profile(profile: TargetProfile, roles: impl Into<Roles>, checks: &[Check]) -> RunResults {
     let catalog = agentcert_suites::catalog();
-    runner::run(profile, home, checks, &catalog, &RunOptions::default(), &mut |_| {})
+    runner::run(profile, roles, checks, &catalog, &RunOptions::default(), &mut |_| {})
         .await
         .expect("the harness runs")
 }

@@ -19,7 +19,7 @@ pub fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Value, OA
     };
     let aud = resources(client, form)?;
     let sub = client.id().to_string();
-    let grant = Grant { client, sub, scope, aud, exp_cap: None, act: None, parents: Vec::new() };
+    let grant = Grant { client, sub, scope, aud, exp_cap: None, act: None, parents: Vec::new(), subject_issuer: None };
     let issued = access_token::issue(state, grant)?;
 
     // RFC 6749 §5.1: access_token, token_type and expires_in; scope as granted.
@@ -41,7 +41,7 @@ pub fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Value, OA
 
 /// RFC 8707 §2: each `resource` becomes an audience of the token, provided the client is
 /// registered for it (else `invalid_target`); without any, the client's default audience.
-fn resources(client: &Client, form: &Form) -> Result<Vec<String>, OAuthError> {
+pub(super) fn resources(client: &Client, form: &Form) -> Result<Vec<String>, OAuthError> {
     let mut aud: Vec<String> = Vec::new();
     for resource in form.all("resource") {
         if !client.config.audiences.iter().any(|a| a == resource) {

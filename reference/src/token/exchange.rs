@@ -89,7 +89,7 @@ pub async fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Val
     let parents = std::iter::once(&subject).chain(actor.as_ref()).filter_map(|t| t.own_key.clone()).collect();
     // RFC 8693 §4.1: `sub` stays the subject; the actor appears only in `act`.
     let sub = if faults.has(Fault::ExchangeSubIsActor) { actor_sub } else { subject.sub.clone() };
-    let issued = access_token::issue(state, Grant { client, sub, scope, aud, exp_cap, act, parents })?;
+    let issued = access_token::issue(state, Grant { client, sub, scope, aud, exp_cap, act, parents, subject_issuer: None })?;
 
     // RFC 8693 §2.2.1: access_token, issued_token_type and token_type are REQUIRED;
     // scope is included always, as it may differ from the request.

@@ -2,6 +2,7 @@
 
 pub mod client_credentials;
 pub mod exchange;
+pub mod jwt_bearer;
 pub mod presented;
 
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use crate::client_auth;
-use crate::config::{CLIENT_CREDENTIALS, TOKEN_EXCHANGE};
+use crate::config::{CLIENT_CREDENTIALS, JWT_BEARER_GRANT, TOKEN_EXCHANGE};
 use crate::error::{no_store, OAuthError};
 use crate::faults::Fault;
 use crate::form::Form;
@@ -25,9 +26,9 @@ pub async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap, body:
     let form = Form::parse(&state.faults, &headers, &body)?;
     // RFC 6749 §3.2.1: confidential clients authenticate at the token endpoint.
     let client = client_auth::authenticate(&state, &headers, &form)?;
-    // RFC 6749 §4.4.2 / RFC 8693 §2.1: grant_type is REQUIRED.
+    // RFC 6749 §4.4.2 / RFC 8693 §2.1 / RFC 7523 §2.1: grant_type is REQUIRED.
     let grant_type = form.get("grant_type").ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
-    if grant_type != CLIENT_CREDENTIALS && grant_type != TOKEN_EXCHANGE {
+    if ![CLIENT_CREDENTIALS, TOKEN_EXCHANGE, JWT_BEARER_GRANT].contains(&grant_type) {
         // RFC 6749 §5.2: a grant type the server does not support.
         let description = format!("grant_type `{grant_type}` is not supported");
         return Err(if state.faults.has(Fault::ErrorUnsupportedGrantAsInvalidRequest) {
@@ -40,10 +41,10 @@ pub async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap, body:
     if !client.may_use(grant_type) && !state.faults.has(Fault::GrantTypeNotEnforced) {
         return Err(OAuthError::unauthorized_client(format!("client `{}` may not use `{grant_type}`", client.id())));
     }
-    let body = if grant_type == CLIENT_CREDENTIALS {
-        client_credentials::grant(&state, &client, &form)?
-    } else {
-        exchange::grant(&state, &client, &form).await?
+    let body = match grant_type {
+        CLIENT_CREDENTIALS => client_credentials::grant(&state, &client, &form)?,
+        TOKEN_EXCHANGE => exchange::grant(&state, &client, &form).await?,
+        _ => jwt_bearer::grant(&state, &client, &form).await?,
     };
     let mut response = axum::Json(body).into_response();
     // RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache" on every token response.

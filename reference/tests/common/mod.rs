@@ -15,6 +15,7 @@ pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchang
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 pub const JWT_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -243,4 +244,110 @@ pub fn alice(home: &str, server: &Server, extra: Value) -> Value {
         claims[k] = v.clone();
     }
     claims
+}
+
+/// A partner organization for jwt-bearer grants: a JWK Set it can rotate, and a count of
+/// how often the server fetched it. It signs with `partner.key.pem` (kid `partner-1`), and
+/// after [`Partner::rotate`] with `home-issuer.key.pem` (kid `partner-2`).
+pub struct Partner {
+    pub issuer: String,
+    jwks: std::sync::Arc<std::sync::RwLock<Value>>,
+    fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    rotated: std::sync::atomic::AtomicBool,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+/// The public JWK of a fixture key file.
+fn fixture_jwk(key_file: &str, kid: &str) -> Value {
+    let pem = std::fs::read(fixtures().join(format!("keys/{key_file}"))).unwrap();
+    let point = DecodingKey::from_ec_pem(&pem).unwrap().as_bytes().to_vec();
+    json!({ "kty": "EC", "crv": "P-256", "kid": kid, "alg": "ES256", "use": "sig",
+        "x": URL_SAFE_NO_PAD.encode(&point[1..33]), "y": URL_SAFE_NO_PAD.encode(&point[33..]) })
+}
+
+pub async fn partner() -> Partner {
+    use std::sync::{atomic::AtomicUsize, Arc, RwLock};
+    let jwks = Arc::new(RwLock::new(json!({ "keys": [fixture_jwk("partner.pub.pem", "partner-1")] })));
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let (served, counter) = (jwks.clone(), fetches.clone());
+    let app = axum::Router::new().route(
+        "/jwks",
+        get(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let body = served.read().unwrap().clone();
+            async move { axum::Json(body) }
+        }),
+    );
+    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Partner { issuer, jwks, fetches, rotated: Default::default(), _task: task }
+}
+
+impl Partner {
+    pub fn jwks_uri(&self) -> String {
+        format!("{}/jwks", self.issuer)
+    }
+
+    /// How many times the JWK Set was fetched.
+    pub fn fetches(&self) -> usize {
+        self.fetches.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Publishes the second key next to the first and signs with it from now on.
+    pub fn rotate(&self) {
+        let keys = json!({ "keys": [fixture_jwk("home-issuer.pub.pem", "partner-2"), fixture_jwk("partner.pub.pem", "partner-1")] });
+        *self.jwks.write().unwrap() = keys;
+        self.rotated.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// RFC 7523 §3 claims about partner-agent-7 for `server`; `overrides` replace or (null) remove.
+    pub fn claims(&self, server: &Server, overrides: Value) -> Value {
+        let now = now();
+        let mut claims = json!({ "iss": self.issuer, "sub": "partner-agent-7", "aud": server.issuer(),
+            "iat": now, "exp": now + 300, "jti": random() });
+        for (k, v) in overrides.as_object().unwrap() {
+            if v.is_null() {
+                claims.as_object_mut().unwrap().remove(k);
+            } else {
+                claims[k] = v.clone();
+            }
+        }
+        claims
+    }
+
+    /// A signed assertion with the current key.
+    pub fn assertion(&self, server: &Server, overrides: Value) -> String {
+        let (file, kid) = if self.rotated.load(std::sync::atomic::Ordering::SeqCst) {
+            ("home-issuer.key.pem", "partner-2")
+        } else {
+            ("partner.key.pem", "partner-1")
+        };
+        let pem = std::fs::read(fixtures().join(format!("keys/{file}"))).unwrap();
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(kid.into());
+        jsonwebtoken::encode(&header, &self.claims(server, overrides), &EncodingKey::from_ec_pem(&pem).unwrap()).unwrap()
+    }
+}
+
+/// A server (with `faults`) that trusts a fresh partner for jwt-bearer grants of calendar.read.
+pub async fn start_trusting_partner(faults: &[Fault]) -> (Server, Partner) {
+    let partner = partner().await;
+    let mut config = roster();
+    config.faults = faults.to_vec();
+    config.trusted_partners.push(agentcert_reference::TrustedPartner {
+        issuer: partner.issuer.clone(),
+        jwks_uri: partner.jwks_uri(),
+        subjects_scope: "calendar.read".into(),
+    });
+    (start_with(config).await, partner)
+}
+
+impl Server {
+    /// A jwt-bearer grant request (RFC 7523 §2.1) presenting `assertion`.
+    pub async fn jwt_bearer(&self, auth: Auth<'_>, assertion: &str, extra: &[(&str, &str)]) -> Reply {
+        let mut params = vec![("grant_type", JWT_BEARER_GRANT), ("assertion", assertion)];
+        params.extend_from_slice(extra);
+        self.post("token", auth, &params).await
+    }
 }

@@ -1,0 +1,87 @@
+//! The load scenarios. Each is one operation, repeated on the pacer's schedule, that speaks to
+//! the target only over HTTP, authenticating the way its profile says.
+//!
+//! jwt-bearer (RFC 7523 §2.1 federation) is not offered yet: the reference server has no
+//! jwt-bearer grant to measure it against.
+
+mod exchange;
+mod issuance;
+mod population;
+mod revocation;
+
+pub use exchange::Exchange;
+pub use issuance::Issuance;
+pub use population::{model as population_model, Population, TokenCache, MAX_AGENTS};
+pub use revocation::{poll_delays, Revocation};
+
+use crate::outcome::Outcome;
+use crate::wire::Wire;
+use goose::prelude::GooseUser;
+
+/// The scenarios by name, as `--scenario` takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ScenarioName {
+    Issuance,
+    Exchange,
+    Revocation,
+    Population,
+}
+
+impl ScenarioName {
+    pub const ALL: [ScenarioName; 4] = [ScenarioName::Issuance, ScenarioName::Exchange, ScenarioName::Revocation, ScenarioName::Population];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ScenarioName::Issuance => "issuance",
+            ScenarioName::Exchange => "exchange",
+            ScenarioName::Revocation => "revocation",
+            ScenarioName::Population => "population",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<ScenarioName, String> {
+        ScenarioName::ALL.into_iter().find(|n| n.name() == s).ok_or_else(|| {
+            let known: Vec<&str> = ScenarioName::ALL.iter().map(|n| n.name()).collect();
+            format!("unknown scenario `{s}`: the scenarios are {}", known.join(", "))
+        })
+    }
+}
+
+/// A scenario, ready to run.
+#[derive(Debug)]
+pub enum Scenario {
+    Issuance(Issuance),
+    Exchange(Exchange),
+    Revocation(Revocation),
+    Population(Population),
+}
+
+impl Scenario {
+    pub fn name(&self) -> ScenarioName {
+        match self {
+            Scenario::Issuance(_) => ScenarioName::Issuance,
+            Scenario::Exchange(_) => ScenarioName::Exchange,
+            Scenario::Revocation(_) => ScenarioName::Revocation,
+            Scenario::Population(_) => ScenarioName::Population,
+        }
+    }
+
+    /// One operation, for schedule slot `slot`.
+    pub async fn act(&self, user: &mut GooseUser, wire: &Wire, slot: u64) -> Outcome {
+        match self {
+            Scenario::Issuance(s) => s.act(user, wire).await,
+            Scenario::Exchange(s) => s.act(user, wire).await,
+            Scenario::Revocation(s) => s.act(user, wire).await,
+            Scenario::Population(s) => s.act(user, wire, slot).await,
+        }
+    }
+
+    /// What the latency figures measure from.
+    pub fn latency_basis(&self, open: bool) -> &'static str {
+        match (self, open) {
+            (Scenario::Revocation(_), _) => "revoke call start",
+            (_, true) => "intended send time",
+            (_, false) => "service time",
+        }
+    }
+}
