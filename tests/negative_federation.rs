@@ -27,7 +27,7 @@ const IDS: &[&str] = &[
 #[tokio::test]
 async fn reference_server_passes_federation() {
     let results = run_reference(&[], IDS).await;
-    assert_eq!(results.capabilities["jwt-bearer"].enabled, true, "{:?}", results.capabilities["jwt-bearer"]);
+    assert!(results.capabilities["jwt-bearer"].enabled, "{:?}", results.capabilities["jwt-bearer"]);
     for id in IDS {
         assert_verdict(&results, id, Verdict::Pass);
     }

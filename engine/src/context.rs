@@ -136,6 +136,14 @@ impl Ctx {
     /// Introspects as the resource server and reads `active`; an unreadable answer is an error.
     pub async fn is_active(&self, token: &str) -> anyhow::Result<bool> {
         let resp = self.introspect(ClientRole::ResourceServer, token, None).await?;
+        if resp.status != 200 {
+            // Not an answer about the token (RFC 7662 §2.2 answers 200 either way): the
+            // harness cannot observe the token's state through this server's introspection.
+            anyhow::bail!(
+                "cannot observe the token's state: introspection answered {} instead of 200 with `active`",
+                TokenAnswer::from(&resp).describe()
+            );
+        }
         let body = resp.json_object().context("introspection response")?;
         match body.get("active") {
             Some(Value::Bool(b)) => Ok(*b),

@@ -280,7 +280,7 @@ async fn jwt_bearer_faults() {
     let (s, p) = start_trusting_partner(&[JwtBearerAcceptNoneAlg]).await;
     assert_eq!(s.jwt_bearer(agent_a(), &unsecured(&p.claims(&s, json!({}))), &[]).await.status, 200);
     let (s, p) = start_trusting_partner(&[JwtBearerAcceptHs256PublicKey]).await;
-    assert_eq!(s.jwt_bearer(agent_a(), &hs256_with_partner_pem(&p.claims(&s, json!({})))), &[]).await.status, 200);
+    assert_eq!(s.jwt_bearer(agent_a(), &hs256_with_partner_pem(&p.claims(&s, json!({}))), &[]).await.status, 200);
     let (s, p) = start_trusting_partner(&[JwtBearerAllowReplay]).await;
     let assertion = p.assertion(&s, json!({}));
     assert_eq!(s.jwt_bearer(agent_a(), &assertion, &[]).await.status, 200);

@@ -93,7 +93,10 @@ async fn active_claims(ctx: Ctx) -> anyhow::Result<Outcome> {
     if !findings.is_empty() {
         return Ok(Outcome::fail(findings.join("; ")));
     }
-    let missing: Vec<&str> = ["scope", "client_id", "exp"].into_iter().filter(|m| !body.contains_key(*m)).collect();
+    // A token issued without any scope has none to report: expect `scope` only when it had one.
+    let had_scope = expected.get("scope").and_then(Value::as_str).or(issued.str("scope")).is_some_and(|s| !s.trim().is_empty());
+    let missing: Vec<&str> =
+        ["scope", "client_id", "exp"].into_iter().filter(|m| !body.contains_key(*m) && (*m != "scope" || had_scope)).collect();
     if !missing.is_empty() {
         return Ok(Outcome {
             verdict: Verdict::Warn,
@@ -163,10 +166,17 @@ async fn requires_auth(ctx: Ctx) -> anyhow::Result<Outcome> {
         let told = resp.json_object().ok().and_then(|m| m.get("active").cloned());
         return Ok(Outcome::fail(format!("an unauthenticated caller got HTTP {} (active = {told:?})", resp.status)));
     }
+    // RFC 7662 §2.3 answers invalid credentials with 401; for no credentials at all, RFC 6749
+    // §5.2's `invalid_client` ("no client authentication included") with 400 or 401 is right.
+    let answer = agentcert_engine::oauth::TokenAnswer::from(&resp);
     Ok(match resp.status {
         401 => Outcome::pass("an unauthenticated caller gets 401"),
+        400 if answer.error() == Some("invalid_client") => Outcome::pass("an unauthenticated caller gets 400 invalid_client"),
         s if s >= 500 => Outcome::fail(format!("an unauthenticated caller caused HTTP {s}")),
-        s => expect::mismatch(&ctx, format!("an unauthenticated caller was refused with HTTP {s}, where RFC 7662 §2.3 names 401")),
+        _ => expect::mismatch(
+            &ctx,
+            format!("an unauthenticated caller was refused, but with {} where RFC 6749 §5.2 names invalid_client (400 or 401)", answer.describe()),
+        ),
     })
 }
 

@@ -351,3 +351,17 @@ impl Server {
         self.post("token", auth, &params).await
     }
 }
+
+/// An unsecured JWT (`alg` none, RFC 7519 §6).
+pub fn unsecured(claims: &Value) -> String {
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    format!("{}.{}.", b64(&json!({ "alg": "none", "typ": "JWT" })), b64(claims))
+}
+
+/// An HS256 JWT whose MAC key is the PEM text of the partner's public key (RFC 8725 §2.1).
+pub fn hs256_with_partner_pem(claims: &Value) -> String {
+    let pem = std::fs::read(fixtures().join("keys/partner.pub.pem")).unwrap();
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some("partner-1".into());
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&pem)).unwrap()
+}

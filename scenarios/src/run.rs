@@ -1,0 +1,170 @@
+//! A load run from start to finish: refuse what must not be loaded, discover the endpoints,
+//! then each scenario in turn under Goose, its files written and its thresholds judged.
+
+use crate::attack::{self, Attack};
+use crate::histogram::{interval_log, percentile_distribution, summary, LatencyRecorder};
+use crate::outcome::ErrorCounts;
+use crate::pacer::{Mode, Pacer, Schedule};
+use crate::plan::{Job, LoadPlan, Shape};
+use crate::report;
+use crate::safety;
+use crate::scenario::{Exchange, Issuance, Population, Revocation, Scenario, ScenarioName};
+use crate::wire::Wire;
+use agentcert_engine::discovery::{self, Metadata};
+use agentcert_engine::home_issuer::HomeIssuer;
+use agentcert_engine::http::{Limits, Recorder};
+use agentcert_engine::profile::{ClientRole, TargetProfile};
+use agentcert_engine::redact::Redactor;
+use agentcert_engine::results::LoadResult;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Runs every job of `plan` against the target `profile` describes, writing each scenario's
+/// files into `out`. `home` is the home issuer if the caller started one (the embedded target
+/// does); exchange starts one from the profile otherwise. `progress` shows the live line on
+/// stderr. An `Err` is a reason the load could not run at all (exit 2), said in one line.
+pub async fn run(profile: TargetProfile, home: Option<HomeIssuer>, plan: &LoadPlan, out: &Path, progress: bool) -> Result<Vec<LoadResult>, String> {
+    // Before any request: the target must be one we may load.
+    safety::check_target(profile.issuer(), plan.allow_remote)?;
+    let http = Recorder::new(Limits::default(), Redactor::new(profile.secrets())).map_err(|e| e.to_string())?;
+    let metadata = discovery::discover(&http, &profile).await.map_err(|e| e.to_string())?;
+    for job in &plan.jobs {
+        check_job(job, plan, &profile, &metadata)?;
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let host = url::Url::parse(profile.issuer()).map_err(|e| e.to_string())?.origin().ascii_serialization();
+    let wire = Arc::new(Wire::new(profile, &metadata)?);
+    let mut home = home.map(Arc::new);
+
+    let mut results = vec![];
+    for job in &plan.jobs {
+        if job.scenario == ScenarioName::Exchange && home.is_none() {
+            home = Some(Arc::new(start_home(&wire.profile).await?));
+        }
+        let scenario = scenario(job, plan, &wire.profile, home.as_ref())?;
+        let mut result = run_job(job, plan, scenario, wire.clone(), &host, out, progress).await?;
+        result.thresholds = plan.thresholds.iter().filter(|t| t.applies_to(&result.scenario)).map(|t| t.judge(&result)).collect();
+        results.push(result);
+    }
+    Ok(results)
+}
+
+/// Endpoints and clients a job needs, checked before anything is sent.
+fn check_job(job: &Job, plan: &LoadPlan, profile: &TargetProfile, md: &Metadata) -> Result<(), String> {
+    let name = job.scenario.name();
+    let mut endpoints = vec!["token_endpoint"];
+    let mut clients = vec![plan.client];
+    if job.scenario == ScenarioName::Revocation {
+        endpoints.extend(["revocation_endpoint", "introspection_endpoint"]);
+        clients.push(ClientRole::ResourceServer);
+    }
+    for member in endpoints {
+        let url = md.str(member).ok_or_else(|| format!("{name}: the target's metadata has no {member}"))?;
+        safety::check_endpoint(profile.issuer(), member, url)?;
+    }
+    let wire = Wire::new(profile.clone(), md)?;
+    for role in clients {
+        wire.check_client(role).map_err(|e| format!("{name}: {e}"))?;
+    }
+    if job.scenario == ScenarioName::Exchange && profile.home_issuer.is_none() {
+        return Err("exchange: the target profile has no [home_issuer] to mint user tokens".into());
+    }
+    Ok(())
+}
+
+async fn start_home(profile: &TargetProfile) -> Result<HomeIssuer, String> {
+    let h = profile.home_issuer.as_ref().ok_or("exchange: the target profile has no [home_issuer]")?;
+    HomeIssuer::start(&h.listen).await.map_err(|e| format!("{e:#}"))
+}
+
+fn scenario(job: &Job, plan: &LoadPlan, profile: &TargetProfile, home: Option<&Arc<HomeIssuer>>) -> Result<Scenario, String> {
+    let timing = &profile.timing;
+    Ok(match job.scenario {
+        ScenarioName::Issuance => Scenario::Issuance(Issuance { client: plan.client }),
+        ScenarioName::Revocation => Scenario::Revocation(Revocation { client: plan.client, within: timing.revoke_within }),
+        ScenarioName::Exchange => {
+            let h = profile.home_issuer.as_ref().ok_or("exchange: the target profile has no [home_issuer]")?;
+            let home = home.ok_or("exchange: no home issuer is running")?.clone();
+            Scenario::Exchange(Exchange { client: plan.client, home, subject: h.subject.clone(), scope: h.scope.clone() })
+        }
+        ScenarioName::Population => {
+            let p = plan.population;
+            Scenario::Population(Population::new(plan.client, p.agents, p.actions_per_hour, p.cache, timing.clock_skew, timing.max_token_lifetime))
+        }
+    })
+}
+
+async fn run_job(job: &Job, plan: &LoadPlan, scenario: Scenario, wire: Arc<Wire>, host: &str, out: &Path, progress: bool) -> Result<LoadResult, String> {
+    let name = job.scenario.name();
+    let (mode, users, target_rate) = match &job.shape {
+        Shape::Open { steps, .. } => {
+            let s = Schedule::new(steps, plan.max_requests);
+            let rate = s.mean_rate();
+            (Mode::Open(s), plan.max_in_flight, Some(rate))
+        }
+        Shape::Closed { concurrency, duration } => (Mode::Closed { duration: *duration, max_requests: plan.max_requests }, *concurrency, None),
+    };
+    let open = target_rate.is_some();
+    let latency_basis = scenario.latency_basis(open);
+    let attack = Arc::new(Attack {
+        scenario,
+        wire: wire.clone(),
+        pacer: Pacer::new(mode),
+        latency: LatencyRecorder::default(),
+        errors: ErrorCounts::default(),
+        open,
+        finished: tokio::sync::watch::Sender::new(false),
+    });
+    let files = (format!("{name}.hlog"), format!("{name}.percentiles.txt"), format!("{name}.goose.html"));
+    let goose_report = out.join(&files.2);
+    let _ = std::fs::remove_file(&goose_report);
+    let http_before = wire.http_requests();
+    let started = SystemTime::now();
+    let mut on_tick = |t: &attack::Tick| {
+        if progress {
+            report::show_progress(&report::progress_line(name, t));
+        }
+    };
+    let outcome = attack::execute(attack.clone(), users, host, &goose_report, &mut on_tick).await;
+    if progress {
+        report::clear_progress();
+    }
+    outcome?;
+
+    let tally = attack.pacer.tally();
+    let total = attack.latency.total();
+    let comment = format!("agentcert {} load {name} ({}): latency in µs from {latency_basis}", env!("CARGO_PKG_VERSION"), job.shape.model());
+    let write = |file: &str, bytes: &[u8]| std::fs::write(out.join(file), bytes).map_err(|e| format!("cannot write {}: {e}", out.join(file).display()));
+    write(&files.0, &interval_log(&attack.latency.intervals(), started, &comment))?;
+    write(&files.1, percentile_distribution(&total).as_bytes())?;
+    let token_volume = match &attack.scenario {
+        Scenario::Population(p) => Some(p.token_volume(tally.elapsed)),
+        _ => None,
+    };
+    Ok(LoadResult {
+        scenario: name.to_string(),
+        model: job.shape.model().to_string(),
+        target_rate: target_rate.map(round1),
+        achieved_rate: round1(tally.achieved_rate),
+        duration_s: (tally.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        concurrency: users as u64,
+        requests: tally.sent,
+        http_requests: wire.http_requests() - http_before,
+        errors: attack.errors.total(),
+        errors_by_class: attack.errors.by_class(),
+        late: tally.late,
+        dropped: tally.dropped,
+        latency_ms: summary(&total),
+        latency_basis: latency_basis.to_string(),
+        histogram_file: files.0,
+        percentiles_file: files.1,
+        goose_report_file: goose_report.exists().then_some(files.2),
+        token_volume,
+        thresholds: vec![],
+    })
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
