@@ -180,7 +180,8 @@ mod tests {
         let total = r.total();
         assert_eq!(total.len(), 101);
         let s = summary(&total);
-        assert!((s.p50 - 50.0).abs() < 0.1 && (s.max - 500.0).abs() < 0.5, "{s:?}");
+        // HdrHistogram reports the highest value equivalent to the one recorded (3 digits).
+        assert!((s.p50 - 51.0).abs() < 0.1 && (s.max - 500.0).abs() < 0.5, "{s:?}");
 
         let log = interval_log(&r.intervals(), SystemTime::now(), "test");
         let text = String::from_utf8(log.clone()).unwrap();
@@ -230,7 +231,8 @@ mod tests {
         assert_eq!(lines[0], "       Value     Percentile TotalCount 1/(1-Percentile)");
         assert_eq!(lines[1], "");
         assert_eq!(lines[2], "       1.000 0.000000000000          1           1.00");
-        assert!(lines.iter().any(|l| l.starts_with("       4.000 1.000000000000          4")), "{t}");
-        assert!(t.ends_with("]\n") && t.contains("#[Max     =        4.000, Total count    =            4]"), "{t}");
+        assert_eq!(lines[lines.len() - 4], "       4.001 1.000000000000          4");
+        assert_eq!(lines[lines.len() - 2], "#[Max     =        4.001, Total count    =            4]");
+        assert_eq!(lines[lines.len() - 1], "#[Buckets =           22, SubBuckets     =         2048]");
     }
 }
