@@ -32,6 +32,13 @@ enum Command {
     Run(RunArgs),
     /// Run the conformance suites only.
     Check(RunArgs),
+    /// Load the target with a scenario and measure latency without coordinated omission.
+    ///
+    /// The default open model sends at a constant arrival rate and measures latency from each
+    /// request's intended send time, so a server stall shows in the percentiles. Writes an
+    /// HdrHistogram interval log, a percentile table and Goose's HTML report per scenario,
+    /// and results.json. Exit 1 when a --threshold is missed.
+    Load(LoadArgs),
     /// Serve the reference authorization server alone, until Ctrl-C.
     Serve(ServeArgs),
     /// List the checks and the requirements they cite.
@@ -58,6 +65,64 @@ struct RunArgs {
     /// No colors in the terminal output.
     #[arg(long)]
     no_color: bool,
+    /// `run` only: skip the load phase (a short issuance and revocation-latency load).
+    #[arg(long)]
+    no_load: bool,
+    /// `run` only: let the load phase load a target that is not on loopback.
+    #[arg(long)]
+    allow_remote: bool,
+}
+
+#[derive(Args)]
+struct LoadArgs {
+    /// The scenario (repeatable): issuance, exchange, revocation, population.
+    #[arg(long = "scenario", value_name = "NAME", required = true)]
+    scenarios: Vec<String>,
+    /// Arrival rate in the open model: 200, 200/s, 600/m [default: 200/s].
+    #[arg(long, value_name = "RATE")]
+    rate: Option<String>,
+    /// How long to send: 5s, 500ms, 2m; at most 10m [default: 5s].
+    #[arg(long, value_name = "DURATION")]
+    duration: Option<String>,
+    /// open (arrival rate), closed (fixed concurrency: service time) or ramp [default: open].
+    #[arg(long, value_name = "MODEL")]
+    model: Option<String>,
+    /// Users in the closed model [default: 8].
+    #[arg(long, value_name = "N")]
+    concurrency: Option<usize>,
+    /// Rate steps over time: 50/s:10s,100/s:10s,200/s:10s.
+    #[arg(long, value_name = "STEPS")]
+    ramp: Option<String>,
+    /// Stop after this many operations.
+    #[arg(long, value_name = "N")]
+    max_requests: Option<u64>,
+    /// The most operations in flight in the open model (Goose users) [default: 256].
+    #[arg(long, value_name = "N")]
+    max_in_flight: Option<usize>,
+    /// Pass/fail rule (repeatable): issuance.p99<50ms, errors<0.1%, achieved_rate>190/s.
+    #[arg(long = "threshold", value_name = "RULE")]
+    thresholds: Vec<String>,
+    /// The client to act as: agent_a, agent_b, agent_x [default: agent_a].
+    #[arg(long, value_name = "ROLE")]
+    client: Option<String>,
+    /// population: how many agents [default: 1000].
+    #[arg(long, value_name = "N")]
+    agents: Option<u64>,
+    /// population: actions per agent per hour [default: 360].
+    #[arg(long, value_name = "N")]
+    actions_per_hour: Option<String>,
+    /// population: token cache policy, none or reuse [default: reuse].
+    #[arg(long, value_name = "POLICY")]
+    token_cache: Option<String>,
+    /// Target profile (TOML). Without it, the embedded reference server is the target.
+    #[arg(long, value_name = "FILE")]
+    target: Option<PathBuf>,
+    /// Where to write results.json and the histograms.
+    #[arg(long, value_name = "DIR", default_value = "agentcert-out")]
+    out: PathBuf,
+    /// Load a target that is not on loopback. Load only servers you operate.
+    #[arg(long)]
+    allow_remote: bool,
 }
 
 #[derive(Args)]
@@ -86,7 +151,9 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async {
         match cli.command {
-            Command::Run(args) | Command::Check(args) => run(args).await,
+            Command::Run(args) => run(args, true).await,
+            Command::Check(args) => run(args, false).await,
+            Command::Load(args) => load(args).await,
             Command::Serve(args) => serve(args).await,
             Command::List(args) => list(args),
         }
@@ -102,7 +169,7 @@ fn fatal(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-async fn run(args: RunArgs) -> Result<ExitCode, HarnessError> {
+async fn run(args: RunArgs, with_load: bool) -> Result<ExitCode, HarnessError> {
     let checks = agentcert_suites::select(&args.suites).map_err(HarnessError::Setup)?;
     let catalog = agentcert_suites::catalog();
     let color = !args.no_color && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -135,6 +202,51 @@ async fn run(args: RunArgs) -> Result<ExitCode, HarnessError> {
         println!("wrote {}", path.display());
     }
     Ok(ExitCode::from(results.exit_code() as u8))
+}
+
+async fn load(args: LoadArgs) -> Result<ExitCode, HarnessError> {
+    let options = agentcert_scenarios::LoadOptions {
+        scenarios: args.scenarios,
+        rate: args.rate,
+        duration: args.duration,
+        model: args.model,
+        concurrency: args.concurrency,
+        ramp: args.ramp,
+        max_requests: args.max_requests,
+        max_in_flight: args.max_in_flight,
+        thresholds: args.thresholds,
+        client: args.client,
+        agents: args.agents,
+        actions_per_hour: args.actions_per_hour,
+        token_cache: args.token_cache,
+        allow_remote: args.allow_remote,
+    };
+    let plan = agentcert_scenarios::LoadPlan::from_options(&options).map_err(HarnessError::Setup)?;
+    let (started, clock) = (std::time::SystemTime::now(), std::time::Instant::now());
+    let (profile, home, _server) = match &args.target {
+        Some(path) => (TargetProfile::load(path)?, None, None),
+        None => {
+            let t = agentcert::embedded::start(&[]).await?;
+            eprintln!("agentcert: embedded reference server at {}", t.server.issuer);
+            (t.profile, Some(t.home), Some(t.server))
+        }
+    };
+    let load = agentcert_scenarios::run(profile.clone(), home, &plan, &args.out, std::io::stderr().is_terminal())
+        .await
+        .map_err(HarnessError::Setup)?;
+    print!("{}", agentcert_scenarios::summary_table(&load));
+    let results = agentcert_scenarios::results_document(&profile, started, clock.elapsed(), load);
+    let json = args.out.join("results.json");
+    agentcert_reports::write_json(&results, &json)
+        .map_err(|e| HarnessError::Setup(format!("cannot write {}: {e}", json.display())))?;
+    println!("wrote {}", json.display());
+    for r in &results.load {
+        for file in [Some(&r.histogram_file), Some(&r.percentiles_file), r.goose_report_file.as_ref()].into_iter().flatten() {
+            println!("wrote {}", args.out.join(file).display());
+        }
+    }
+    let missed = agentcert_scenarios::missed(&results.load);
+    Ok(if missed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 async fn serve(args: ServeArgs) -> Result<ExitCode, HarnessError> {

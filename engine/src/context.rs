@@ -115,8 +115,12 @@ impl Ctx {
 
     /// An access token for `role`, or an error saying why none could be had: for checks that
     /// need a token as a precondition, so that a failed setup is `error`, not `fail`.
+    ///
+    /// It asks for the client's registered scope: RFC 6749 §3.3 lets a server refuse a request
+    /// without `scope` (whether it does is judged by its own check, not by every setup step).
     pub async fn issue_token(&self, role: ClientRole) -> anyhow::Result<String> {
-        let resp = self.client_credentials(role, None).await?;
+        let scope = self.client(role)?.scope.trim().to_string();
+        let resp = self.client_credentials(role, (!scope.is_empty()).then_some(scope.as_str())).await?;
         let answer = TokenAnswer::from(&resp);
         answer
             .access_token()

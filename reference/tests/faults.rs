@@ -292,13 +292,5 @@ async fn jwt_bearer_faults() {
     assert_eq!((r.status, r.error()), (400, "invalid_grant"), "the rotated key is never learnt");
 }
 
-#[test]
-fn every_fault_is_exercised_here() {
-    let source = include_str!("faults.rs");
-    for fault in Fault::ALL {
-        let variant = format!("{fault:?}");
-        let mentioned = [format!("[{variant}]"), format!("({variant},")].iter().any(|p| source.contains(p.as_str()));
-        let elsewhere = matches!(fault, MetadataNotJson | JwksPrivateMaterial | JwksDuplicateKid);
-        assert!(mentioned || elsewhere, "{} has no test", fault.name());
-    }
-}
+// Every fault is exercised by some test: see tests/coverage.rs at the workspace root, which
+// also counts the agentcert negative tests that switch faults on.

@@ -86,6 +86,10 @@ pub struct LoadPlan {
     pub population: PopulationPlan,
     pub thresholds: Vec<Threshold>,
     pub allow_remote: bool,
+    /// Skip (with a note on stderr) a scenario the target cannot serve, instead of refusing
+    /// the run: for the load phase of `agentcert run`, which must not fail a conformance run
+    /// over, say, a missing revocation endpoint.
+    pub best_effort: bool,
 }
 
 impl LoadPlan {
@@ -182,7 +186,7 @@ impl LoadPlan {
             }
             thresholds.push(t);
         }
-        Ok(LoadPlan { jobs, max_requests, max_in_flight, client, population, thresholds, allow_remote: o.allow_remote })
+        Ok(LoadPlan { jobs, max_requests, max_in_flight, client, population, thresholds, allow_remote: o.allow_remote, best_effort: false })
     }
 
     /// The load phase of `agentcert run`: a short issuance load and a revocation-latency
@@ -197,6 +201,7 @@ impl LoadPlan {
             population: PopulationPlan { agents: DEFAULT_AGENTS, actions_per_hour: DEFAULT_ACTIONS_PER_HOUR, cache: TokenCache::Reuse },
             thresholds: vec![],
             allow_remote,
+            best_effort: true,
         }
     }
 }

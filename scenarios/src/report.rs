@@ -6,6 +6,7 @@ use agentcert_engine::profile::TargetProfile;
 use agentcert_engine::results::{LoadResult, RunResults, Summary, TargetInfo, ThresholdResult, SCHEMA_VERSION};
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::time::{Duration, SystemTime};
 
 use crate::attack::Tick;
 
@@ -78,12 +79,12 @@ pub fn missed(results: &[LoadResult]) -> Vec<&ThresholdResult> {
 }
 
 /// The results document of a load-only run: the target, no checks, the load entries.
-pub fn results_document(profile: &TargetProfile, started_at: String, duration_ms: u64, load: Vec<LoadResult>) -> RunResults {
+pub fn results_document(profile: &TargetProfile, started: SystemTime, elapsed: Duration, load: Vec<LoadResult>) -> RunResults {
     RunResults {
         schema_version: SCHEMA_VERSION.into(),
         agentcert_version: env!("CARGO_PKG_VERSION").into(),
-        started_at,
-        duration_ms,
+        started_at: humantime::format_rfc3339_seconds(started).to_string(),
+        duration_ms: elapsed.as_millis() as u64,
         target: TargetInfo {
             name: profile.target.name.clone(),
             issuer: profile.issuer().to_string(),

@@ -29,8 +29,16 @@ pub async fn run(profile: TargetProfile, home: Option<HomeIssuer>, plan: &LoadPl
     safety::check_target(profile.issuer(), plan.allow_remote)?;
     let http = Recorder::new(Limits::default(), Redactor::new(profile.secrets())).map_err(|e| e.to_string())?;
     let metadata = discovery::discover(&http, &profile).await.map_err(|e| e.to_string())?;
+    let mut skipped = vec![];
     for job in &plan.jobs {
-        check_job(job, plan, &profile, &metadata)?;
+        match check_job(job, plan, &profile, &metadata) {
+            Ok(()) => {}
+            Err(e) if plan.best_effort => {
+                eprintln!("agentcert: load {} skipped: {e}", job.scenario.name());
+                skipped.push(job.scenario);
+            }
+            Err(e) => return Err(e),
+        }
     }
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let host = url::Url::parse(profile.issuer()).map_err(|e| e.to_string())?.origin().ascii_serialization();
@@ -39,6 +47,9 @@ pub async fn run(profile: TargetProfile, home: Option<HomeIssuer>, plan: &LoadPl
 
     let mut results = vec![];
     for job in &plan.jobs {
+        if skipped.contains(&job.scenario) {
+            continue;
+        }
         if job.scenario == ScenarioName::Exchange && home.is_none() {
             home = Some(Arc::new(start_home(&wire.profile).await?));
         }

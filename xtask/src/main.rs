@@ -11,13 +11,25 @@ use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The peers this repository installs, with how to start each.
-const PEERS: &[Peer] = &[Peer { name: "oidc-provider", dir: "fixtures/peers/oidc-provider", port: 3000 }];
+/// The real third-party servers this repository installs. Each lives in `fixtures/peers/NAME/`
+/// with an idempotent `install.sh` and a foreground `start.sh` that honours `PORT` and prints
+/// `listening http://127.0.0.1:PORT` when ready; its profile is `fixtures/targets/NAME.toml`.
+const PEERS: &[Peer] = &[
+    Peer { name: "oidc-provider", port: 3000 },
+    Peer { name: "glewlwyd", port: 3001 },
+    Peer { name: "django-oauth-toolkit", port: 3002 },
+    Peer { name: "oauth2-mock-server", port: 3003 },
+];
 
 struct Peer {
     name: &'static str,
-    dir: &'static str,
     port: u16,
+}
+
+impl Peer {
+    fn dir(&self) -> PathBuf {
+        root().join("fixtures/peers").join(self.name)
+    }
 }
 
 fn main() {
@@ -64,13 +76,10 @@ fn run(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
-/// `npm ci` from the committed lock file: the exact versions the baselines were made with.
+/// Runs the peer's own `install.sh`: pinned versions (npm lock files, Debian packages, a PyPI
+/// requirements file), so the baselines stay true.
 fn install(peer: &Peer) -> Result<()> {
-    let dir = root().join(peer.dir);
-    if Command::new("npm").arg("--version").output().is_err() {
-        bail!("npm is not installed; the {} peer needs Node.js and npm (Debian: apt-get install nodejs npm)", peer.name);
-    }
-    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir))
+    run(Command::new("bash").arg(peer.dir().join("install.sh")))
 }
 
 fn test(extra: &[String]) -> Result<()> {
@@ -89,5 +98,5 @@ fn peer(name: &str, extra: &[String]) -> Result<()> {
     install(peer)?;
     let port = extra.iter().position(|a| a == "--port").and_then(|i| extra.get(i + 1)).cloned().unwrap_or(peer.port.to_string());
     eprintln!("xtask: starting {} on 127.0.0.1:{port} (Ctrl-C stops it); target profile fixtures/targets/{}.toml", peer.name, peer.name);
-    run(Command::new("node").arg("provider.mjs").env("PORT", port).current_dir(root().join(peer.dir)))
+    run(Command::new("bash").arg(peer.dir().join("start.sh")).env("PORT", port))
 }
