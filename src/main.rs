@@ -193,9 +193,20 @@ async fn run(args: RunArgs, with_load: bool) -> Result<ExitCode, HarnessError> {
         }
     };
 
+    let load_profile = profile.clone();
     let mut progress = agentcert_reports::Progress::new(color, std::io::stderr().is_terminal());
-    let results = runner::run(profile, roles, &checks, &catalog, &opts, &mut |e| progress.on_event(&e)).await?;
+    let mut results = runner::run(profile, roles, &checks, &catalog, &opts, &mut |e| progress.on_event(&e)).await?;
     print!("{}", agentcert_reports::terminal_summary(&results, color));
+    if with_load && !args.no_load {
+        let plan = agentcert_scenarios::LoadPlan::run_phase(args.allow_remote);
+        match agentcert_scenarios::run(load_profile, None, &plan, &args.out, std::io::stderr().is_terminal()).await {
+            Ok(load) => {
+                print!("{}", agentcert_scenarios::summary_table(&load));
+                results.load = load;
+            }
+            Err(e) => eprintln!("agentcert: load phase skipped: {e}"),
+        }
+    }
     let written = agentcert_reports::write_all(&results, &args.out)
         .map_err(|e| HarnessError::Setup(format!("cannot write reports to {}: {e}", args.out.display())))?;
     for path in written {

@@ -100,8 +100,12 @@ impl Ctx {
     }
 
     /// A client-credentials request (RFC 6749 §4.4.2), with the profile's default `resource`
-    /// when it says to always send one, and `scope` when given.
+    /// when it says to always send one. `scope` defaults to the client's registered scope:
+    /// RFC 6749 §3.3 lets a server refuse a request without one, and whether it does is judged
+    /// by its own check, not by every check that just needs a token.
     pub async fn client_credentials(&self, role: ClientRole, scope: Option<&str>) -> anyhow::Result<Response> {
+        let registered = self.client(role)?.scope.trim().to_string();
+        let scope = scope.or((!registered.is_empty()).then_some(registered.as_str()));
         let mut params = vec![("grant_type", GRANT_CLIENT_CREDENTIALS)];
         if let Some(s) = scope {
             params.push(("scope", s));
@@ -115,12 +119,8 @@ impl Ctx {
 
     /// An access token for `role`, or an error saying why none could be had: for checks that
     /// need a token as a precondition, so that a failed setup is `error`, not `fail`.
-    ///
-    /// It asks for the client's registered scope: RFC 6749 §3.3 lets a server refuse a request
-    /// without `scope` (whether it does is judged by its own check, not by every setup step).
     pub async fn issue_token(&self, role: ClientRole) -> anyhow::Result<String> {
-        let scope = self.client(role)?.scope.trim().to_string();
-        let resp = self.client_credentials(role, (!scope.is_empty()).then_some(scope.as_str())).await?;
+        let resp = self.client_credentials(role, None).await?;
         let answer = TokenAnswer::from(&resp);
         answer
             .access_token()

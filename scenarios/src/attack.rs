@@ -118,7 +118,8 @@ pub async fn execute(attack: Arc<Attack>, users: usize, host: &str, report: &Pat
         .and_then(|g| g.set_default(GooseDefault::RunTime, backstop.as_secs() as usize + 2))
         .and_then(|g| g.set_default(GooseDefault::Timeout, REQUEST_TIMEOUT_S.to_string().as_str()))
         .and_then(|g| g.set_default(GooseDefault::ReportFile, report.as_ref()))
-        .and_then(|g| g.set_default(GooseDefault::NoResetMetrics, true))
+        // Goose resets its statistics once every user is up (a few milliseconds in): with
+        // `--no-reset-metrics` it prints a line to stdout instead, which agentcert must not.
         // A transaction is one slot, or a user idling at the end: only requests mean
         // something in Goose's report.
         .and_then(|g| g.set_default(GooseDefault::NoTransactionMetrics, true))

@@ -55,7 +55,7 @@ pub fn summary_table(results: &[LoadResult]) -> String {
         if r.dropped > 0 || r.late > 0 {
             let _ = writeln!(
                 s,
-                "{}: {} slots sent late and {} never sent; the generator or its --max-in-flight cap fell behind the schedule",
+                "{}: {} slots sent late, {} never sent (the generator, or its --max-in-flight cap, was behind the schedule; latency still counts from the intended time)",
                 r.scenario, r.late, r.dropped
             );
         }
@@ -125,7 +125,7 @@ mod tests {
         assert!(t.contains("issuance    open       200.0      199.5      998       1      3       2     1.200"), "{t}");
         assert!(t.contains("intended send time"), "{t}");
         assert!(t.contains("issuance errors: status-5xx 1"), "{t}");
-        assert!(t.contains("3 slots sent late and 2 never sent"), "{t}");
+        assert!(t.contains("3 slots sent late, 2 never sent"), "{t}");
         assert!(t.contains("threshold MISSED issuance: p99<1ms: p99 4.5ms over 998 samples"), "{t}");
         assert_eq!(missed(&[r]).len(), 1);
     }

@@ -36,11 +36,13 @@ struct Issued {
 }
 
 /// Agent A's client credentials token for the default resource (RFC 8707 §2), with `scope`
-/// when given. No token, or one that is not a JWT, is a setup failure.
+/// when given, else its registered scope. No token, or one that is not a JWT, is a setup
+/// failure.
 async fn issue(ctx: &Ctx, scope: Option<&str>) -> anyhow::Result<Issued> {
     let resource = ctx.profile().resources.default.clone();
+    let registered = ctx.client(ClientRole::AgentA)?.scope.trim().to_string();
     let mut params = vec![("grant_type", GRANT_CLIENT_CREDENTIALS), ("resource", resource.as_str())];
-    if let Some(s) = scope {
+    if let Some(s) = scope.or((!registered.is_empty()).then_some(registered.as_str())) {
         params.push(("scope", s));
     }
     let answer = ctx.token_request(ClientRole::AgentA, &params).await?;

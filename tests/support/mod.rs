@@ -2,6 +2,8 @@
 //! fault switched on) or against any profile, and read verdicts back.
 #![allow(dead_code)]
 
+pub mod peer;
+
 use agentcert::embedded;
 use agentcert_engine::results::{CheckResult, RunResults};
 use agentcert_engine::runner::{self, RunOptions};

@@ -54,9 +54,21 @@ pub fn checks() -> Vec<Check> {
 }
 
 /// `grant_type=client_credentials`, plus the default `resource` when the profile says to
-/// always send one (as [`Ctx::client_credentials`] does).
+/// always send one (as [`Ctx::client_credentials`] does), and a scope every agent client is
+/// registered for (RFC 6749 §3.3 lets a server refuse a request without `scope`; these checks
+/// judge client authentication and errors, not that).
 fn cc_params(ctx: &Ctx) -> Vec<(String, String)> {
     let mut params = vec![("grant_type".to_string(), GRANT_CLIENT_CREDENTIALS.to_string())];
+    let agent_scopes = [ClientRole::AgentA, ClientRole::AgentB, ClientRole::AgentX]
+        .iter()
+        .filter_map(|r| ctx.profile().client(*r))
+        .map(|c| agentcert_engine::oauth::scopes(&c.scope))
+        .filter(|s| !s.is_empty());
+    if let Some(common) = agent_scopes.reduce(|a, b| a.intersection(&b).cloned().collect()) {
+        if !common.is_empty() {
+            params.push(("scope".into(), common.into_iter().collect::<Vec<_>>().join(" ")));
+        }
+    }
     let res = &ctx.profile().resources;
     if res.always_send {
         params.push(("resource".into(), res.default.clone()));
