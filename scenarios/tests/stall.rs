@@ -80,6 +80,7 @@ async fn a_stall_shows_at_p99_in_the_open_model_and_hides_in_the_closed_model() 
 
     let closed = load(LoadOptions { model: Some("closed".into()), concurrency: Some(1), ..Default::default() }, "closed").await;
     assert_eq!(closed.latency_basis, "service time");
+    eprintln!("open:   {:?}\nclosed: {:?} over {} requests", open.latency_ms, closed.latency_ms, closed.requests);
     assert!(closed.requests > 200, "{closed:?}");
     assert!(closed.latency_ms.max >= 400.0, "the one stalled request: {:?}", closed.latency_ms);
     assert!(closed.latency_ms.p99 < 100.0, "closed p99 hides the stall: {:?}", closed.latency_ms);
