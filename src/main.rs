@@ -38,7 +38,7 @@ enum Command {
     /// request's intended send time, so a server stall shows in the percentiles. Writes an
     /// HdrHistogram interval log, a percentile table and Goose's HTML report per scenario,
     /// and results.json. Exit 1 when a --threshold is missed.
-    Load(LoadArgs),
+    Load(Box<LoadArgs>),
     /// Serve the reference authorization server alone, until Ctrl-C.
     Serve(ServeArgs),
     /// List the checks and the requirements they cite.
@@ -153,7 +153,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run(args, true).await,
             Command::Check(args) => run(args, false).await,
-            Command::Load(args) => load(args).await,
+            Command::Load(args) => load(*args).await,
             Command::Serve(args) => serve(args).await,
             Command::List(args) => list(args),
         }

@@ -117,9 +117,9 @@ pub async fn execute(attack: Arc<Attack>, users: usize, host: &str, report: &Pat
         .and_then(|g| g.set_default(GooseDefault::IncreaseRate, "100000"))
         .and_then(|g| g.set_default(GooseDefault::RunTime, backstop.as_secs() as usize + 2))
         .and_then(|g| g.set_default(GooseDefault::Timeout, REQUEST_TIMEOUT_S.to_string().as_str()))
+        // Goose's report covers the run from when every user is up, a few milliseconds in:
+        // Goose resets its statistics then, and `--no-reset-metrics` would print to stdout.
         .and_then(|g| g.set_default(GooseDefault::ReportFile, report.as_ref()))
-        // Goose resets its statistics once every user is up (a few milliseconds in): with
-        // `--no-reset-metrics` it prints a line to stdout instead, which agentcert must not.
         // A transaction is one slot, or a user idling at the end: only requests mean
         // something in Goose's report.
         .and_then(|g| g.set_default(GooseDefault::NoTransactionMetrics, true))

@@ -285,11 +285,7 @@ mod tests {
         let t0 = Instant::now();
         let mut now = t0;
         let mut latencies = vec![];
-        loop {
-            let slot = match pacer.take(now) {
-                Turn::Go(slot) => slot,
-                Turn::Done => break,
-            };
+        while let Turn::Go(slot) = pacer.take(now) {
             now = now.max(slot.intended);
             pacer.sent(&slot, now);
             let offset = now - t0;

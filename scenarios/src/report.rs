@@ -41,10 +41,12 @@ pub fn summary_table(results: &[LoadResult]) -> String {
     for r in results {
         let l = &r.latency_ms;
         let target = r.target_rate.map_or("-".to_string(), |t| format!("{t:.1}"));
+        // No samples (every operation failed without an answer): no latency, not zero.
+        let ms = |v: f64| if l.samples == 0 { "-".to_string() } else { format!("{v:.3}") };
         let _ = writeln!(
             s,
-            "{:<11} {:<6} {:>9} {:>10.1} {:>8} {:>7} {:>6} {:>7} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3}  {}",
-            r.scenario, r.model, target, r.achieved_rate, r.requests, r.errors, r.late, r.dropped, l.p50, l.p90, l.p99, l.p999, l.max, r.latency_basis
+            "{:<11} {:<6} {:>9} {:>10.1} {:>8} {:>7} {:>6} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
+            r.scenario, r.model, target, r.achieved_rate, r.requests, r.errors, r.late, r.dropped, ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max), r.latency_basis
         );
     }
     for r in results {

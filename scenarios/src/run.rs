@@ -18,7 +18,7 @@ use agentcert_engine::redact::Redactor;
 use agentcert_engine::results::LoadResult;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// Runs every job of `plan` against the target `profile` describes, writing each scenario's
 /// files into `out`. `home` is the home issuer if the caller started one (the embedded target
@@ -131,7 +131,6 @@ async fn run_job(job: &Job, plan: &LoadPlan, scenario: Scenario, wire: Arc<Wire>
     let goose_report = out.join(&files.2);
     let _ = std::fs::remove_file(&goose_report);
     let http_before = wire.http_requests();
-    let started = SystemTime::now();
     let mut on_tick = |t: &attack::Tick| {
         if progress {
             report::show_progress(&report::progress_line(name, t));
@@ -144,6 +143,9 @@ async fn run_job(job: &Job, plan: &LoadPlan, scenario: Scenario, wire: Arc<Wire>
     outcome?;
 
     let tally = attack.pacer.tally();
+    // The log's StartTime is the schedule's start: the first slot, not Goose's launch.
+    let since_start = attack.pacer.start().map_or(Duration::ZERO, |s| s.elapsed());
+    let started = SystemTime::now() - since_start;
     let total = attack.latency.total();
     let comment = format!("agentcert {} load {name} ({}): latency in µs from {latency_basis}", env!("CARGO_PKG_VERSION"), job.shape.model());
     let write = |file: &str, bytes: &[u8]| std::fs::write(out.join(file), bytes).map_err(|e| format!("cannot write {}: {e}", out.join(file).display()));

@@ -1,0 +1,175 @@
+//! `agentcert load` as users and CI meet it: the issue's acceptance run, refusals, exit codes.
+//!
+//! The tests that generate load take a lock so that they never compete with each other for
+//! the machine's two cores (the acceptance test's 2% rate tolerance is not loosened for that).
+
+use base64::Engine as _;
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use hdrhistogram::serialization::Deserializer;
+use hdrhistogram::Histogram;
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// Held by every test that sends load.
+static LOAD: Mutex<()> = Mutex::new(());
+
+fn agentcert(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_agentcert")).args(args).env("NO_COLOR", "1").output().expect("agentcert runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("agentcert-load-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn load_entries(out: &std::path::Path) -> Vec<serde_json::Value> {
+    let results: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["schema_version"], "1.0");
+    results["load"].as_array().unwrap().clone()
+}
+
+/// Every interval of an HdrHistogram interval log, decoded.
+fn read_hlog(path: &std::path::Path) -> Vec<Histogram<u64>> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut out = vec![];
+    for entry in IntervalLogIterator::new(&bytes) {
+        if let LogEntry::Interval(i) = entry.expect("a well-formed interval log") {
+            let raw = base64::engine::general_purpose::STANDARD.decode(i.encoded_histogram()).unwrap();
+            out.push(Deserializer::new().deserialize(&mut &raw[..]).expect("a V2 histogram"));
+        }
+    }
+    out
+}
+
+/// The issue's acceptance test: 200/s for 5 s against the embedded reference server.
+#[test]
+fn issuance_at_200_per_second_achieves_its_rate_and_writes_a_readable_histogram_log() {
+    let _one = LOAD.lock().unwrap_or_else(|e| e.into_inner());
+    let out = temp_dir("issuance");
+    let o = agentcert(&["load", "--scenario", "issuance", "--rate", "200", "--duration", "5s", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let load = load_entries(&out);
+    let r = &load[0];
+    eprintln!("acceptance: {r}");
+    assert_eq!((r["scenario"].as_str(), r["model"].as_str()), (Some("issuance"), Some("open")));
+    assert_eq!(r["target_rate"], 200.0);
+    let achieved = r["achieved_rate"].as_f64().unwrap();
+    assert!((achieved - 200.0).abs() <= 200.0 * 0.02, "achieved {achieved}/s is not within 2% of 200/s: {r}");
+    assert_eq!(r["errors"], 0, "{r}");
+    assert_eq!(r["latency_basis"], "intended send time");
+    let requests = r["requests"].as_u64().unwrap();
+    assert_eq!(requests + r["dropped"].as_u64().unwrap(), 1000, "{r}");
+
+    let intervals = read_hlog(&out.join(r["histogram_file"].as_str().unwrap()));
+    assert!(intervals.len() >= 5, "one interval a second: {}", intervals.len());
+    let recorded: u64 = intervals.iter().map(|h| h.len()).sum();
+    assert_eq!(recorded, r["latency_ms"]["samples"].as_u64().unwrap());
+    assert_eq!(recorded, requests, "every answered request is in the log");
+    let table = std::fs::read_to_string(out.join(r["percentiles_file"].as_str().unwrap())).unwrap();
+    assert!(table.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)"), "{table}");
+    assert!(out.join(r["goose_report_file"].as_str().unwrap()).exists());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("intended send time"), "the summary table: {}", text(&o));
+}
+
+#[test]
+fn revocation_reports_a_propagation_latency_histogram() {
+    let _one = LOAD.lock().unwrap_or_else(|e| e.into_inner());
+    let out = temp_dir("revocation");
+    let o = agentcert(&["load", "--scenario", "revocation", "--rate", "10", "--duration", "2s", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r = &load_entries(&out)[0];
+    assert_eq!(r["scenario"], "revocation");
+    assert_eq!(r["latency_basis"], "revoke call start");
+    assert_eq!(r["errors"], 0, "{r}");
+    assert_eq!(r["requests"], 20, "{r}");
+    // Issue, revoke and at least one introspection per operation.
+    assert!(r["http_requests"].as_u64().unwrap() >= 60, "{r}");
+    assert_eq!(r["latency_ms"]["samples"], 20, "{r}");
+    assert!(r["latency_ms"]["p50"].as_f64().unwrap() > 0.0, "{r}");
+    let recorded: u64 = read_hlog(&out.join("revocation.hlog")).iter().map(|h| h.len()).sum();
+    assert_eq!(recorded, 20);
+}
+
+#[test]
+fn a_threshold_that_must_miss_is_listed_and_exits_1() {
+    let _one = LOAD.lock().unwrap_or_else(|e| e.into_inner());
+    let out = temp_dir("threshold");
+    let o = agentcert(&[
+        "load", "--scenario", "issuance", "--rate", "20", "--duration", "1s", "--threshold", "issuance.p99<0.001ms",
+        "--threshold", "errors<1%", "--out", out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("threshold MISSED issuance: issuance.p99<0.001ms"), "{}", text(&o));
+    assert!(stdout.contains("threshold passed issuance: errors<1%"), "{}", text(&o));
+    let r = &load_entries(&out)[0];
+    assert_eq!(r["thresholds"][0]["passed"], false, "{r}");
+}
+
+/// The host's own non-loopback address, if it has one: a target there is this machine, so a
+/// listener can prove that nothing was sent to it.
+fn non_loopback_ip() -> Option<std::net::IpAddr> {
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    probe.connect("192.0.2.1:9").ok()?; // TEST-NET: connecting a UDP socket sends nothing
+    let ip = probe.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn a_target_off_loopback_is_refused_before_any_request() {
+    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let ip = non_loopback_ip().map_or("10.255.255.1".to_string(), |ip| ip.to_string());
+    let dir = temp_dir("remote");
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("target.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[target]\nname = \"remote\"\nissuer = \"http://{ip}:{}\"\n[clients.agent_a]\nclient_id = \"a\"\nauth_method = \"client_secret_basic\"\nclient_secret = \"s3cret-s3cret\"\n[clients.resource_server]\nclient_id = \"rs\"\nauth_method = \"client_secret_basic\"\nclient_secret = \"s3cret-s3cret\"\n[resources]\ndefault = \"https://api.example.test\"\n",
+            listener.local_addr().unwrap().port()
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = agentcert(&["load", "--scenario", "issuance", "--target", profile.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(err.contains("not a loopback address") && err.contains("--allow-remote"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err:?}");
+    assert!(!out.exists(), "nothing written");
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the refused target was contacted: {other:?}"),
+    }
+}
+
+#[test]
+fn bad_load_arguments_are_a_one_line_error_and_exit_2() {
+    for (args, expect) in [
+        (&["--rate", "fast"][..], "rate `fast` is not a number"),
+        (&["--rate", "0/s"], "rate `0/s` must be more than zero"),
+        (&["--duration", "soon"], "duration `soon` is not a duration"),
+        (&["--duration", "1h"], "limit of 10m"),
+        (&["--ramp", "50/s"], "not RATE:DURATION"),
+        (&["--threshold", "p99<fast"], "threshold `p99<fast`"),
+        (&["--threshold", "issuance.p98<5ms"], "unknown metric `p98`"),
+        (&["--model", "closed", "--rate", "5"], "drop --rate"),
+    ] {
+        let out = temp_dir("bad");
+        let mut full = vec!["load", "--scenario", "issuance", "--out", out.to_str().unwrap()];
+        full.extend_from_slice(args);
+        let o = agentcert(&full);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(err.contains(expect), "{args:?}: expected {expect:?} in {err:?}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: one line, got {err:?}");
+        assert!(!err.contains("panicked"));
+        assert!(!out.exists(), "{args:?}: nothing written");
+    }
+}
