@@ -39,10 +39,73 @@ enum Command {
     /// HdrHistogram interval log, a percentile table and Goose's HTML report per scenario,
     /// and results.json. Exit 1 when a --threshold is missed.
     Load(Box<LoadArgs>),
+    /// Merge the results of a load split over workers (`load --workers`) into one run.
+    ///
+    /// Adds the workers' HdrHistograms (losslessly) and recomputes the percentiles from the
+    /// sum, sums the counts, and computes the achieved rate over the common window (earliest
+    /// start to latest end of sends). Writes results.json, an interval log and a percentile
+    /// table per scenario. Exit 1 when a --threshold the workers recorded is missed; exit 2
+    /// when the directories are not one complete run.
+    Merge(MergeArgs),
     /// Serve the reference authorization server alone, until Ctrl-C.
     Serve(ServeArgs),
     /// List the checks and the requirements they cite.
     List(ListArgs),
+    /// Compare two results.json files: changed verdicts (regressions first), new and gone
+    /// checks, and load figures that moved beyond a tolerance.
+    ///
+    /// Exit 1 when anything regressed (a check now failing or erroring, a new failing check, a
+    /// latency, rate, capacity or error-ratio regression beyond tolerance), 0 otherwise, 2 when
+    /// a file cannot be read.
+    Diff(DiffArgs),
+    /// Run the whole job like `run`, then seal the output directory as a signed certification
+    /// bundle: the reports, one evidence transcript per check, the target's metadata, and
+    /// manifest.json (every file's SHA-256) with its detached ES256 JWS in manifest.jws.
+    Certify(CertifyArgs),
+    /// Check a certification bundle: the manifest's signature against the vendor's public
+    /// key, and every file against the manifest. Exit 0 valid, 1 invalid, 2 unreadable.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The earlier results.json.
+    old: PathBuf,
+    /// The later results.json.
+    new: PathBuf,
+    /// Output for a terminal or as Markdown (a pull-request comment).
+    #[arg(long, value_enum, default_value = "text")]
+    format: DiffFormat,
+    /// How much p50/p90/p99 may rise before it is a regression (changes under 1 ms never are).
+    #[arg(long, value_name = "PERCENT", default_value = "10%")]
+    latency_tolerance: String,
+    /// How much the achieved rate (and a capacity found) may fall before it is a regression.
+    #[arg(long, value_name = "PERCENT", default_value = "5%")]
+    rate_tolerance: String,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DiffFormat {
+    Text,
+    Markdown,
+}
+
+#[derive(Args)]
+struct CertifyArgs {
+    /// The vendor's signing key: a PKCS#8 P-256 private key in PEM.
+    #[arg(long, value_name = "PEM")]
+    key: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// The bundle directory (`certify --out`).
+    bundle: PathBuf,
+    /// The vendor's public key in PEM (-----BEGIN PUBLIC KEY-----).
+    #[arg(long, value_name = "PEM")]
+    key: PathBuf,
 }
 
 #[derive(Args)]
@@ -75,7 +138,7 @@ struct RunArgs {
 
 #[derive(Args)]
 struct LoadArgs {
-    /// The scenario (repeatable): issuance, exchange, revocation, population.
+    /// The scenario (repeatable): issuance, exchange, revocation, population, jwt-bearer.
     #[arg(long = "scenario", value_name = "NAME", required = true)]
     scenarios: Vec<String>,
     /// Arrival rate in the open model: 200, 200/s, 600/m [default: 200/s].
@@ -123,6 +186,37 @@ struct LoadArgs {
     /// Load a target that is not on loopback. Load only servers you operate.
     #[arg(long)]
     allow_remote: bool,
+    /// Split the load over N worker processes (each runs 1/N of the rate); merge their
+    /// output directories with `agentcert merge`.
+    #[arg(long, value_name = "N")]
+    workers: Option<u32>,
+    /// This worker's index, 0 to N-1 (in a Kubernetes Indexed Job: $(JOB_COMPLETION_INDEX)).
+    #[arg(long, value_name = "I")]
+    worker_index: Option<u32>,
+    /// The workers' shared start: RFC 3339 or unix seconds, ahead of every worker [default: now].
+    #[arg(long, value_name = "TIME")]
+    start_at: Option<String>,
+    /// Search for the highest open-model rate that meets --slo: short steps (each --duration,
+    /// default 5s) doubling from --rate (default 50/s) up to --max-rate, then bisection. The
+    /// bound on steps and time is printed before it starts. Exit 1 when no rate met the SLO.
+    #[arg(long)]
+    find_capacity: bool,
+    /// The SLO each capacity step must meet: comma-separated rules, as in 'p99<50ms,errors<0.1%'.
+    #[arg(long, value_name = "RULES")]
+    slo: Option<String>,
+    /// The highest rate the capacity search tries [default: 5000/s].
+    #[arg(long, value_name = "RATE")]
+    max_rate: Option<String>,
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// The workers' output directories, one per worker.
+    #[arg(value_name = "DIR", required = true)]
+    dirs: Vec<PathBuf>,
+    /// Where to write the merged results.json and histograms.
+    #[arg(long, value_name = "DIR", default_value = "agentcert-out")]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -151,9 +245,16 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async {
         match cli.command {
-            Command::Run(args) => run(args, true).await,
-            Command::Check(args) => run(args, false).await,
+            Command::Run(args) => run(args, true, None).await,
+            Command::Check(args) => run(args, false, None).await,
+            Command::Certify(args) => match agentcert::certify::Certifier::prepare(&args.key, &args.run.out) {
+                Ok(certifier) => run(args.run, true, Some(certifier)).await,
+                Err(e) => Err(e),
+            },
+            Command::Diff(args) => diff(args),
+            Command::Verify(args) => verify(args),
             Command::Load(args) => load(*args).await,
+            Command::Merge(args) => merge(args),
             Command::Serve(args) => serve(args).await,
             Command::List(args) => list(args),
         }
@@ -169,7 +270,7 @@ fn fatal(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-async fn run(args: RunArgs, with_load: bool) -> Result<ExitCode, HarnessError> {
+async fn run(args: RunArgs, with_load: bool, certify: Option<agentcert::certify::Certifier>) -> Result<ExitCode, HarnessError> {
     let checks = agentcert_suites::select(&args.suites).map_err(HarnessError::Setup)?;
     let catalog = agentcert_suites::catalog();
     let color = !args.no_color && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -194,9 +295,15 @@ async fn run(args: RunArgs, with_load: bool) -> Result<ExitCode, HarnessError> {
     };
 
     let load_profile = profile.clone();
+    let revoke_within = profile.timing.revoke_within;
     let mut progress = agentcert_reports::Progress::new(color, std::io::stderr().is_terminal());
     let mut results = runner::run(profile, roles, &checks, &catalog, &opts, &mut |e| progress.on_event(&e)).await?;
     print!("{}", agentcert_reports::terminal_summary(&results, color));
+    // For a bundle, the metadata as served, fetched again while the target is still up.
+    let metadata = match &certify {
+        Some(c) => Some(c.fetch_metadata(&load_profile, &results).await?),
+        None => None,
+    };
     if with_load && !args.no_load {
         let plan = agentcert_scenarios::LoadPlan::run_phase(args.allow_remote);
         match agentcert_scenarios::run(load_profile, None, &plan, &args.out, std::io::stderr().is_terminal()).await {
@@ -207,10 +314,15 @@ async fn run(args: RunArgs, with_load: bool) -> Result<ExitCode, HarnessError> {
             Err(e) => eprintln!("agentcert: load phase skipped: {e}"),
         }
     }
-    let written = agentcert_reports::write_all(&results, &args.out)
+    let ctx = agentcert_reports::ReportContext { catalog: Some(&catalog), revoke_within: Some(revoke_within) };
+    let written = agentcert_reports::write_all_with(&results, &args.out, &ctx)
         .map_err(|e| HarnessError::Setup(format!("cannot write reports to {}: {e}", args.out.display())))?;
     for path in written {
         println!("wrote {}", path.display());
+    }
+    if let (Some(c), Some(m)) = (certify, metadata) {
+        let files = c.seal(&args.out, &results, &m)?;
+        println!("sealed {}: {files} files in manifest.json, signed by key {} in manifest.jws", args.out.display(), c.kid());
     }
     Ok(ExitCode::from(results.exit_code() as u8))
 }
@@ -232,20 +344,44 @@ async fn load(args: LoadArgs) -> Result<ExitCode, HarnessError> {
         token_cache: args.token_cache,
         allow_remote: args.allow_remote,
     };
-    let plan = agentcert_scenarios::LoadPlan::from_options(&options).map_err(HarnessError::Setup)?;
+    let capacity_options = agentcert_scenarios::capacity::CapacityOptions { find_capacity: args.find_capacity, slo: args.slo, max_rate: args.max_rate };
+    let capacity = match capacity_options.any() {
+        true => Some(agentcert_scenarios::capacity::CapacityPlan::from_options(&options, &capacity_options).map_err(HarnessError::Setup)?),
+        false => None,
+    };
+    if capacity.is_some() && args.workers.is_some() {
+        return Err(HarnessError::Setup("--find-capacity runs in one process; drop --workers".into()));
+    }
+    let plan = match &capacity {
+        Some(c) => c.load.clone(),
+        None => agentcert_scenarios::LoadPlan::from_options(&options).map_err(HarnessError::Setup)?,
+    };
+    let worker_options = agentcert_scenarios::worker::WorkerOptions { workers: args.workers, worker_index: args.worker_index, start_at: args.start_at };
+    let worker = agentcert_scenarios::worker::Worker::from_options(&worker_options, &plan, std::time::SystemTime::now()).map_err(HarnessError::Setup)?;
+    if worker.is_some() && args.target.is_none() {
+        return Err(HarnessError::Setup("--workers share one target: name it with --target (each worker would start an embedded server of its own)".into()));
+    }
     let (started, clock) = (std::time::SystemTime::now(), std::time::Instant::now());
-    let (profile, home, _server) = match &args.target {
-        Some(path) => (TargetProfile::load(path)?, None, None),
+    let (profile, roles, _server) = match &args.target {
+        Some(path) => (TargetProfile::load(path)?, Roles::default(), None),
         None => {
             let t = agentcert::embedded::start(&[]).await?;
             eprintln!("agentcert: embedded reference server at {}", t.server.issuer);
-            (t.profile, Some(t.home), Some(t.server))
+            (t.profile, Roles { home: Some(t.home), partner: Some(t.partner) }, Some(t.server))
         }
     };
-    let load = agentcert_scenarios::run(profile.clone(), home, &plan, &args.out, std::io::stderr().is_terminal())
-        .await
-        .map_err(HarnessError::Setup)?;
+    let progress = std::io::stderr().is_terminal();
+    let load = match (&worker, &capacity) {
+        (Some(w), _) => agentcert_scenarios::worker::run(profile.clone(), roles, &plan, w, &args.out, progress).await,
+        (None, Some(c)) => {
+            eprintln!("{}", c.describe());
+            agentcert_scenarios::capacity::search(profile.clone(), roles, c, &args.out, progress).await
+        }
+        (None, None) => agentcert_scenarios::run(profile.clone(), roles, &plan, &args.out, progress).await,
+    }
+    .map_err(HarnessError::Setup)?;
     print!("{}", agentcert_scenarios::summary_table(&load));
+    print!("{}", agentcert_scenarios::capacity::capacity_table(&load));
     let results = agentcert_scenarios::results_document(&profile, started, clock.elapsed(), load);
     let json = args.out.join("results.json");
     agentcert_reports::write_json(&results, &json)
@@ -258,6 +394,45 @@ async fn load(args: LoadArgs) -> Result<ExitCode, HarnessError> {
     }
     let missed = agentcert_scenarios::missed(&results.load);
     Ok(if missed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn merge(args: MergeArgs) -> Result<ExitCode, HarnessError> {
+    let merged = agentcert_scenarios::merge::merge(&args.dirs, &args.out).map_err(HarnessError::Setup)?;
+    print!("{}", agentcert_scenarios::summary_table(&merged.results.load));
+    let json = args.out.join("results.json");
+    agentcert_reports::write_json(&merged.results, &json)
+        .map_err(|e| HarnessError::Setup(format!("cannot write {}: {e}", json.display())))?;
+    println!("wrote {}", json.display());
+    for path in &merged.written {
+        println!("wrote {}", path.display());
+    }
+    let missed = agentcert_scenarios::missed(&merged.results.load);
+    Ok(if missed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn diff(args: DiffArgs) -> Result<ExitCode, HarnessError> {
+    use agentcert_reports::diff;
+    let setup = HarnessError::Setup;
+    let tolerances = diff::Tolerances {
+        latency: diff::parse_percent(&args.latency_tolerance).map_err(setup)?,
+        rate: diff::parse_percent(&args.rate_tolerance).map_err(setup)?,
+        ..diff::Tolerances::default()
+    };
+    let old = diff::read_results(&args.old).map_err(setup)?;
+    let new = diff::read_results(&args.new).map_err(setup)?;
+    let d = diff::diff(&args.old.display().to_string(), &old, &args.new.display().to_string(), &new, tolerances);
+    match args.format {
+        DiffFormat::Text => print!("{}", diff::render_text(&d)),
+        DiffFormat::Markdown => print!("{}", diff::render_markdown(&d)),
+    }
+    Ok(ExitCode::from(d.exit_code() as u8))
+}
+
+fn verify(args: VerifyArgs) -> Result<ExitCode, HarnessError> {
+    let pem = std::fs::read_to_string(&args.key).map_err(|e| HarnessError::Setup(format!("cannot read the public key {}: {e}", args.key.display())))?;
+    let v = agentcert_reports::bundle::verify(&args.bundle, &pem).map_err(HarnessError::Setup)?;
+    print!("{}", agentcert::certify::describe(&args.bundle, &v));
+    Ok(if v.valid() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 async fn serve(args: ServeArgs) -> Result<ExitCode, HarnessError> {

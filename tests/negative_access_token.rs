@@ -26,6 +26,8 @@ const IDS: &[&str] = &[
     "access-token.client-id-is-requester",
     "access-token.sub-identifies-client",
     "access-token.jti-unique",
+    "access-token.distinct-aud-per-resource",
+    "access-token.refused-as-client-assertion",
 ];
 
 #[tokio::test]
@@ -172,4 +174,14 @@ async fn client_id_of_another_client_is_caught() {
 async fn sub_not_the_client_warns() {
     let server = mock_as(Token::Signed(json!({"sub": "alice"}))).await;
     assert_eq!(verdict_at(&server, "access-token.sub-identifies-client").await, Verdict::Warn);
+}
+
+#[tokio::test]
+async fn same_aud_for_every_resource_is_caught() {
+    assert_fault_caught(Fault::CcDropResource, "access-token.distinct-aud-per-resource", Verdict::Fail).await;
+}
+
+#[tokio::test]
+async fn access_token_accepted_as_client_assertion_is_caught() {
+    assert_fault_caught(Fault::AuthAssertionAcceptOwnAccessToken, "access-token.refused-as-client-assertion", Verdict::Fail).await;
 }

@@ -35,6 +35,10 @@ const IDS: &[&str] = &[
     "delegation.unknown-target-invalid-target",
     "delegation.exp-within-subject-exp",
     "delegation.no-refresh-token",
+    "delegation.exchange-requires-client-auth",
+    "delegation.subset-scope-granted-exactly",
+    "delegation.multiple-targets-all-or-refused",
+    "delegation.three-hop-chain",
 ];
 
 #[tokio::test]
@@ -192,4 +196,42 @@ async fn outliving_the_subject_is_caught() {
 async fn refresh_token_on_delegated_token_is_caught() {
     // NARROW-017 is a SHOULD: a warning.
     assert_fault_caught(Fault::ExchangeRefreshToken, "delegation.no-refresh-token", Verdict::Warn).await;
+}
+
+// --- Client authentication, exact subsets, several targets, three hops ----------------------
+
+#[tokio::test]
+async fn anonymous_exchange_is_caught() {
+    assert_fault_caught(Fault::AuthAllowAnonymous, "delegation.exchange-requires-client-auth", Verdict::Fail).await;
+}
+
+#[tokio::test]
+async fn requested_subset_ignored_is_caught() {
+    assert_fault_caught(Fault::ExchangeIgnoreRequestedScope, "delegation.subset-scope-granted-exactly", Verdict::Fail).await;
+}
+
+#[tokio::test]
+async fn dropped_exchange_target_is_caught() {
+    assert_fault_caught(Fault::MultiTargetKeepFirst, "delegation.multiple-targets-all-or-refused", Verdict::Fail).await;
+}
+
+#[tokio::test]
+async fn flattened_three_hop_chain_is_caught() {
+    assert_fault_caught(Fault::ExchangeFlattenAct, "delegation.three-hop-chain", Verdict::Fail).await;
+}
+
+#[tokio::test]
+async fn scope_regained_at_the_third_hop_is_caught() {
+    assert_fault_caught(Fault::ExchangeScopeFromClientOnly, "delegation.three-hop-chain", Verdict::Fail).await;
+}
+
+#[tokio::test]
+async fn three_hop_chain_skips_without_a_tool_agent() {
+    let target = embedded::start(&[]).await.expect("embedded reference server starts");
+    let (server, mut profile, roles) = target.into_parts();
+    profile.clients.remove(&agentcert_engine::ClientRole::ToolAgent);
+    let results = run_profile(profile, roles, &checks(&["delegation.three-hop-chain"])).await;
+    server.shutdown().await;
+    assert_verdict(&results, "delegation.three-hop-chain", Verdict::Skip);
+    assert!(result(&results, "delegation.three-hop-chain").reason.contains("tool_agent"));
 }

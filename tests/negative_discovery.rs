@@ -143,3 +143,34 @@ async fn inconsistent_openid_configuration_is_caught() {
     let results = run_profile(reference_profile_at(&server.uri()), None, &checks(&["discovery.openid-configuration-consistent"])).await;
     assert_verdict(&results, "discovery.openid-configuration-consistent", Verdict::Fail);
 }
+
+#[tokio::test]
+async fn loopback_http_deployment_is_not_judged() {
+    // The embedded reference server listens on http://127.0.0.1: a test deployment, whose
+    // lack of TLS the check reports as a skip with its reason rather than a pass or a fail.
+    let results = run_reference(&[], &["discovery.endpoints-use-tls"]).await;
+    assert_verdict(&results, "discovery.endpoints-use-tls", Verdict::Skip);
+    assert!(result(&results, "discovery.endpoints-use-tls").reason.contains("loopback test deployment"));
+}
+
+#[tokio::test]
+async fn plain_http_endpoint_on_a_network_host_is_caught() {
+    // http://as.example.com/token is never contacted: it is advertised as the introspection
+    // endpoint, which nothing in this run calls (as the token_endpoint, the harness's JWT
+    // probe would send it a token request).
+    let md = |i: &str| json!({"issuer": i, "token_endpoint": format!("{i}/token"), "jwks_uri": format!("{i}/jwks"), "introspection_endpoint": "http://as.example.com/token"});
+    let server = shaped_server(md, None, json!({"keys": []})).await;
+    let results = run_profile(reference_profile_at(&server.uri()), None, &checks(&["discovery.endpoints-use-tls"])).await;
+    assert_verdict(&results, "discovery.endpoints-use-tls", Verdict::Fail);
+    assert!(result(&results, "discovery.endpoints-use-tls").reason.contains("http://as.example.com/token"));
+}
+
+#[tokio::test]
+async fn loopback_http_mixed_with_https_is_caught() {
+    // Only an all-loopback deployment is a test setup; one endpoint left in the clear next to
+    // https ones is a finding (the https URL is never contacted either).
+    let md = |i: &str| json!({"issuer": i, "token_endpoint": format!("{i}/token"), "jwks_uri": format!("{i}/jwks"), "revocation_endpoint": "https://as.example.com/revoke"});
+    let server = shaped_server(md, None, json!({"keys": []})).await;
+    let results = run_profile(reference_profile_at(&server.uri()), None, &checks(&["discovery.endpoints-use-tls"])).await;
+    assert_verdict(&results, "discovery.endpoints-use-tls", Verdict::Fail);
+}

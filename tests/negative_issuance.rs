@@ -39,6 +39,13 @@ const IDS: &[&str] = &[
     "issuance.non-form-body-invalid-request",
     "issuance.get-issues-no-token",
     "issuance.unknown-parameter-ignored",
+    "issuance.private-key-jwt-accepted",
+    "issuance.assertion-client-id-mismatch-refused",
+    "issuance.typed-assertion-accepted",
+    "issuance.empty-parameter-treated-as-omitted",
+    "issuance.omitted-scope-default-or-invalid-scope",
+    "issuance.malformed-resource-invalid-target",
+    "issuance.multiple-resources-all-or-refused",
 ];
 
 #[tokio::test]
@@ -253,4 +260,42 @@ async fn advertised_method_that_fails_is_caught() {
         .mount(&server)
         .await;
     assert_eq!(verdict_at(&server, "issuance.advertised-auth-methods-work", Mode::Strict).await, Verdict::Fail);
+}
+
+// --- Assertions that must work, client_id, scope and resource (RFC 7521, RFC 7523, RFC 8707) --
+
+#[tokio::test]
+async fn issuer_audience_refused_is_caught() {
+    assert_fault_caught(Fault::AuthAssertionAudTokenEndpointOnly, "issuance.private-key-jwt-accepted", Verdict::Fail).await;
+}
+
+#[tokio::test]
+async fn client_id_of_another_client_with_an_assertion_is_caught() {
+    assert_fault_caught(Fault::AuthAssertionIgnoreClientId, "issuance.assertion-client-id-mismatch-refused", Verdict::Fail).await;
+}
+
+#[tokio::test]
+async fn typed_assertion_refused_warns() {
+    // CAUTH-005 is a SHOULD.
+    assert_fault_caught(Fault::AuthAssertionRejectTyped, "issuance.typed-assertion-accepted", Verdict::Warn).await;
+}
+
+#[tokio::test]
+async fn empty_scope_not_treated_as_omitted_is_caught() {
+    assert_fault_caught(Fault::FormKeepEmptyParams, "issuance.empty-parameter-treated-as-omitted", Verdict::Fail).await;
+}
+
+#[tokio::test]
+async fn default_scope_beyond_allowance_is_caught() {
+    assert_fault_caught(Fault::CcDefaultScopeAll, "issuance.omitted-scope-default-or-invalid-scope", Verdict::Fail).await;
+}
+
+#[tokio::test]
+async fn resource_with_fragment_accepted_is_caught() {
+    assert_fault_caught(Fault::ResourceIgnoreFragment, "issuance.malformed-resource-invalid-target", Verdict::Fail).await;
+}
+
+#[tokio::test]
+async fn second_resource_dropped_is_caught() {
+    assert_fault_caught(Fault::MultiTargetKeepFirst, "issuance.multiple-resources-all-or-refused", Verdict::Fail).await;
 }

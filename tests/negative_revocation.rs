@@ -20,6 +20,8 @@ const IDS: &[&str] = &[
     "revocation.other-client-cannot-revoke",
     "revocation.no-false-200",
     "revocation.cascades-to-exchanged-tokens",
+    "revocation.get-refused",
+    "revocation.missing-token-invalid-request",
 ];
 
 #[tokio::test]
@@ -112,4 +114,14 @@ async fn unsupported_token_type_is_honest_but_not_a_revocation() {
         assert_verdict(&results, id, Verdict::Fail);
         assert!(result(&results, id).reason.contains("cannot revoke access tokens"), "{}", result(&results, id).reason);
     }
+}
+
+#[tokio::test]
+async fn revocation_by_get_is_caught() {
+    assert_fault_caught(Fault::RevokeAcceptGet, "revocation.get-refused", Verdict::Fail).await;
+}
+
+#[tokio::test]
+async fn revocation_without_token_answered_200_is_caught() {
+    assert_fault_caught(Fault::RevokeMissingTokenOk, "revocation.missing-token-invalid-request", Verdict::Fail).await;
 }

@@ -52,10 +52,13 @@ pub enum Capability {
     /// `grant_types_supported` lists the RFC 7523 jwt-bearer grant, and the target trusts the
     /// harness's partner organization (profile).
     JwtBearer,
+    /// `/.well-known/ssf-configuration{issuer path}` answers 200 with a JSON object: the
+    /// server is an OpenID Shared Signals Transmitter (SSF 1.0 §7.2).
+    SsfTransmitter,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Capability::Introspection,
         Capability::Revocation,
         Capability::TokenExchange,
@@ -63,6 +66,7 @@ impl Capability {
         Capability::OpenIdDiscovery,
         Capability::HomeIssuerTrust,
         Capability::JwtBearer,
+        Capability::SsfTransmitter,
     ];
 
     pub fn name(self) -> &'static str {
@@ -74,6 +78,7 @@ impl Capability {
             Capability::OpenIdDiscovery => "openid-discovery",
             Capability::HomeIssuerTrust => "home-issuer-trust",
             Capability::JwtBearer => "jwt-bearer",
+            Capability::SsfTransmitter => "ssf-transmitter",
         }
     }
 }

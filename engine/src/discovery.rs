@@ -20,6 +20,12 @@ pub fn openid_configuration_url(issuer: &str) -> String {
     format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
 }
 
+/// SSF 1.0 §7.2: `/.well-known/ssf-configuration` is inserted between the host and the
+/// issuer's path, any terminating `/` removed first (the RFC 8414 rule).
+pub fn ssf_configuration_url(issuer: &str) -> String {
+    well_known_inserted(issuer, "ssf-configuration")
+}
+
 pub fn well_known_inserted(issuer: &str, suffix: &str) -> String {
     match url::Url::parse(issuer) {
         Ok(u) => {
@@ -119,6 +125,11 @@ async fn detect_one(http: &Recorder, profile: &TargetProfile, md: &Metadata, cap
             "target profile: the target trusts the home issuer",
             "target profile has no trusted [home_issuer]",
         ),
+        Capability::SsfTransmitter => {
+            let url = ssf_configuration_url(profile.issuer());
+            let ok = matches!(http.send(Request::get(&url)).await, Ok(r) if r.status == 200 && r.json_object().is_ok());
+            from(ok, "probe: ssf-configuration answers 200 with a JSON object", "probe: no ssf-configuration document (not a Shared Signals Transmitter)")
+        }
         Capability::JwtBearer => {
             let listed = md.lists("grant_types_supported", crate::oauth::GRANT_JWT_BEARER);
             let trusted = profile.partner.as_ref().is_some_and(|p| p.trusted);

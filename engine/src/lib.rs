@@ -3,8 +3,8 @@
 //! The engine knows how to talk to an OAuth 2.0 authorization server over HTTP and how to
 //! record what was said; it knows the roles the harness plays around the server under test
 //! (agent clients, the home issuer that mints user tokens, the partner organization whose
-//! assertions it federates); and it knows the check model and
-//! the runner that turns checks into verdicts. The checks themselves live in
+//! assertions it federates, the signals receiver that revocation events are pushed to); and
+//! it knows the check model and the runner that turns checks into verdicts. The checks themselves live in
 //! `agentcert-suites`, and the renderers in `agentcert-reports`.
 
 pub mod catalog;
@@ -20,6 +20,7 @@ pub mod jose;
 pub mod oauth;
 pub mod partner;
 pub mod profile;
+pub mod receiver;
 pub mod redact;
 pub mod results;
 pub mod runner;

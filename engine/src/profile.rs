@@ -12,7 +12,8 @@ use std::time::Duration;
 
 /// The clients the harness plays. Each is a role in the delegation flows, not just a
 /// credential: A is the agent a user delegates to, B its sub-agent, X a client that is not
-/// allowed token exchange, and the resource server calls introspection.
+/// allowed token exchange, and the resource server calls introspection. The tool agent
+/// (optional) is the third hop of a delegation chain: B hands work on to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientRole {
@@ -20,16 +21,19 @@ pub enum ClientRole {
     AgentB,
     AgentX,
     ResourceServer,
+    ToolAgent,
 }
 
 impl ClientRole {
-    pub const ALL: [ClientRole; 4] = [ClientRole::AgentA, ClientRole::AgentB, ClientRole::AgentX, ClientRole::ResourceServer];
+    pub const ALL: [ClientRole; 5] =
+        [ClientRole::AgentA, ClientRole::AgentB, ClientRole::AgentX, ClientRole::ResourceServer, ClientRole::ToolAgent];
     pub fn key(self) -> &'static str {
         match self {
             ClientRole::AgentA => "agent_a",
             ClientRole::AgentB => "agent_b",
             ClientRole::AgentX => "agent_x",
             ClientRole::ResourceServer => "resource_server",
+            ClientRole::ToolAgent => "tool_agent",
         }
     }
 }
@@ -177,6 +181,43 @@ fn default_key_refresh_within() -> Duration {
     Duration::from_secs(5)
 }
 
+/// The harness as an OpenID Shared Signals Receiver (SSF 1.0), for targets that are
+/// Transmitters: where its push endpoint listens, and the client whose access tokens manage
+/// its event streams. Every member has a default, so the section is optional.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalsProfile {
+    /// Where the push endpoint (RFC 8935) listens; `127.0.0.1:0` picks a free loopback port.
+    #[serde(default = "default_signals_listen")]
+    pub listen: String,
+    /// The `endpoint_url` given to the target, when it cannot reach `http://{listen}` directly
+    /// (a proxy, a container network); the path `/events` is the harness's.
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// The profile client that manages streams, with a client-credentials access token
+    /// (SSF 1.0 §7.1.1 `urn:ietf:rfc:6749`).
+    #[serde(default = "default_signals_client")]
+    pub client: ClientRole,
+    /// The scope it asks for (CAEP Interoperability Profile, "OAuth Scopes").
+    #[serde(default = "default_signals_scope")]
+    pub scope: String,
+}
+
+impl Default for SignalsProfile {
+    fn default() -> Self {
+        SignalsProfile { listen: default_signals_listen(), endpoint_url: None, client: default_signals_client(), scope: default_signals_scope() }
+    }
+}
+fn default_signals_listen() -> String {
+    "127.0.0.1:0".into()
+}
+fn default_signals_client() -> ClientRole {
+    ClientRole::ResourceServer
+}
+fn default_signals_scope() -> String {
+    "ssf.manage ssf.read".into()
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Timing {
@@ -230,6 +271,9 @@ pub struct TargetProfile {
     pub capabilities: BTreeMap<String, bool>,
     #[serde(default)]
     pub timing: Timing,
+    /// The harness's Shared Signals Receiver (used only when the target is a Transmitter).
+    #[serde(default)]
+    pub signals: SignalsProfile,
     /// Check ids this target is known to fail, each with the reason (the baseline).
     #[serde(default)]
     pub expected_failures: BTreeMap<String, String>,
@@ -307,6 +351,11 @@ impl TargetProfile {
         }
         if let Some(p) = &self.partner {
             p.listen.parse::<std::net::SocketAddr>().map_err(|_| format!("partner.listen `{}` is not an address like 127.0.0.1:9402", p.listen))?;
+        }
+        let s = &self.signals;
+        s.listen.parse::<std::net::SocketAddr>().map_err(|_| format!("signals.listen `{}` is not an address like 127.0.0.1:9403", s.listen))?;
+        if let Some(u) = &s.endpoint_url {
+            url::Url::parse(u).map_err(|e| format!("signals.endpoint_url `{u}` is not a URL: {e}"))?;
         }
         Ok(())
     }

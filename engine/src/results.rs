@@ -126,6 +126,88 @@ pub struct LoadResult {
     /// The `--threshold` rules that named this scenario, judged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub thresholds: Vec<ThresholdResult>,
+    /// `--find-capacity`: the search and its evidence, step by step. The entry's own figures
+    /// (and files) are those of the step at the rate found, or of the last step when no rate
+    /// met the SLO.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<CapacitySearch>,
+    /// Set when the scenario ran split over workers (`agentcert load --workers`), or is the
+    /// merge of such a run (`agentcert merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<WorkerInfo>,
+}
+
+/// One worker's share of a load split over several (or, with no `index`, the merge of every
+/// share). Worker `index` of `count` takes every `count`-th slot of the whole schedule from
+/// slot `index`, timed from one shared start, so that the workers' slots together are the
+/// single-process schedule.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerInfo {
+    /// This worker's index, from 0; absent on a merged result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    /// How many workers the load was split over.
+    pub count: u32,
+    /// When the schedule started (RFC 3339, UTC, microseconds): the shared `--start-at`; on a
+    /// merged result, the earliest worker's.
+    pub start_at: String,
+    /// When the sends ended (RFC 3339, UTC, microseconds): the end of the span the achieved
+    /// rate is computed over; on a merged result, the latest worker's.
+    pub send_end: String,
+    /// population: the agent ids simulated, `[first, end)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agents: Option<[u64; 2]>,
+    /// The `--threshold` rules as written. A worker does not judge them (its share of the
+    /// rate, or its percentiles, are not the run's); `agentcert merge` does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<String>,
+}
+
+/// A capacity search: the highest open-model arrival rate at which the scenario still meets
+/// its SLO, found by short bounded steps (doubling from a start rate, then bisection).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapacitySearch {
+    /// The SLO rules, as written (`p99<50ms`, `errors<0.1%`).
+    pub slo: Vec<String>,
+    /// Operations a second: the highest step that met the SLO; absent when none did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// `found` (bracketed to within `resolution`), `at-max-rate` (even `max_rate` met the SLO:
+    /// the capacity is at least that), `below-start` (no step met it), or `time-bound` (the
+    /// search stopped at its time bound, `rate` being the best so far).
+    pub outcome: String,
+    /// One line that says what the figure means.
+    pub note: String,
+    pub start_rate: f64,
+    pub max_rate: f64,
+    pub step_duration_s: f64,
+    /// The search stops when the lowest missing rate is within this fraction above the rate found.
+    pub resolution: f64,
+    /// The bound stated up front: the most steps, and the longest the search may take.
+    pub max_steps: u64,
+    pub time_bound_s: f64,
+    pub elapsed_s: f64,
+    pub steps: Vec<CapacityStep>,
+}
+
+/// One step of a capacity search: a short open-model load at one rate, and its verdict.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapacityStep {
+    /// Operations a second the step's schedule asked for.
+    pub rate: f64,
+    pub achieved_rate: f64,
+    pub requests: u64,
+    pub errors: u64,
+    pub late: u64,
+    pub dropped: u64,
+    pub latency_ms: LatencySummary,
+    /// Whether the step met the SLO (and kept its schedule: nothing dropped, at least 95% of
+    /// the rate achieved).
+    pub meets_slo: bool,
+    /// What the SLO rules observed, and why the step missed if it did.
+    pub verdict: String,
+    /// The step's files (interval log, percentiles), relative to the directory of `results.json`.
+    pub histogram_file: String,
 }
 
 /// Latency percentiles in milliseconds, from the HdrHistogram (3 significant digits).

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 
+use crate::access_token::OwnToken;
 use crate::client_auth::unregistered;
 use crate::config::AuthMethod;
 use crate::error::OAuthError;
@@ -33,6 +34,17 @@ pub fn authenticate(state: &AppState, form: &Form) -> Result<Arc<Client>, OAuthE
         return Err(fail(format!("unsupported client_assertion_type `{kind}`")));
     }
     let token = jwt::peek(assertion).ok_or_else(|| fail("client_assertion is not a JWT"))?;
+    // RFC 8725 §3.11: an access token is not a client assertion, however it is signed.
+    if state.faults.has(Fault::AuthAssertionAcceptOwnAccessToken) {
+        if let Some(client) = OwnToken::recognise(state, assertion).and_then(|own| state.client(&own.record.client_id)) {
+            return Ok(client);
+        }
+    }
+    // draft-ietf-oauth-rfc7523bis §4: `typ` client-authentication+jwt is accepted, as is none.
+    let typ = token.header.get("typ").and_then(serde_json::Value::as_str);
+    if state.faults.has(Fault::AuthAssertionRejectTyped) && typ.is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) {
+        return Err(fail(format!("client assertion typ `{}` is not accepted", typ.unwrap_or_default())));
+    }
 
     // RFC 7523 §3 items 1-2: for client authentication `iss` and `sub` are both the client_id.
     let iss = jwt::str_claim(&token.claims, "iss").ok_or_else(|| fail("assertion has no `iss`"))?;
@@ -41,7 +53,7 @@ pub fn authenticate(state: &AppState, form: &Form) -> Result<Arc<Client>, OAuthE
         return Err(fail("assertion `iss` and `sub` must both be the client_id"));
     }
     // RFC 7521 §4.2: a client_id parameter, when sent, identifies the same client.
-    if form.get("client_id").is_some_and(|id| id != sub) {
+    if form.get("client_id").is_some_and(|id| id != sub) && !state.faults.has(Fault::AuthAssertionIgnoreClientId) {
         return Err(fail("client_id differs from the assertion subject"));
     }
     let Some(client) = state.client(sub) else {
@@ -59,7 +71,8 @@ pub fn authenticate(state: &AppState, form: &Form) -> Result<Arc<Client>, OAuthE
     // RFC 7523 §3 item 3: `aud` identifies this server: its issuer or token endpoint URL.
     let token_endpoint = state.endpoint("token");
     let aud = jwt::audiences(&token.claims);
-    if !aud.iter().any(|a| *a == state.issuer || *a == token_endpoint) && !state.faults.has(Fault::AuthAssertionAnyAudience) {
+    let issuer_ok = !state.faults.has(Fault::AuthAssertionAudTokenEndpointOnly);
+    if !aud.iter().any(|a| (issuer_ok && *a == state.issuer) || *a == token_endpoint) && !state.faults.has(Fault::AuthAssertionAnyAudience) {
         return Err(fail(format!("assertion `aud` must contain `{}` or `{token_endpoint}`", state.issuer)));
     }
     // RFC 7523 §3 item 4: `exp` is REQUIRED and the JWT is rejected once it has passed.

@@ -38,6 +38,10 @@ pub struct Config {
     /// Deliberate rule violations (see [`Fault`]).
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// How late the timing faults (`ssf-push-delayed`, `introspect-revocation-lag`) are, in
+    /// milliseconds.
+    #[serde(default = "default_fault_delay_ms")]
+    pub fault_delay_ms: u64,
     /// Registered clients.
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
@@ -152,6 +156,10 @@ fn default_lifetime() -> u64 {
     300
 }
 
+fn default_fault_delay_ms() -> u64 {
+    2000
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -160,6 +168,7 @@ impl Default for Config {
             issuer_path: String::new(),
             access_token_lifetime_secs: default_lifetime(),
             faults: Vec::new(),
+            fault_delay_ms: default_fault_delay_ms(),
             clients: Vec::new(),
             trusted_issuers: Vec::new(),
             trusted_partners: Vec::new(),

@@ -31,7 +31,7 @@ impl Form {
         // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were
         // omitted from the request."
         let params: Vec<(String, String)> = url::form_urlencoded::parse(body)
-            .filter(|(_, v)| !v.is_empty())
+            .filter(|(_, v)| !v.is_empty() || faults.has(Fault::FormKeepEmptyParams))
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
         // RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once."

@@ -45,7 +45,7 @@ pub async fn introspect(State(state): State<Arc<AppState>>, headers: HeaderMap, 
 /// not expired, and that the caller is entitled to see (§4); otherwise inactive.
 fn verified(state: &AppState, caller: Option<&Client>, token: &str) -> Value {
     let Some(own) = OwnToken::recognise(state, token) else { return inactive(state) };
-    if own.record.revoked && !state.faults.has(Fault::IntrospectIgnoreRevocation) {
+    if own.record.revoked && !state.faults.has(Fault::IntrospectIgnoreRevocation) && !lagging(state, &own.key) {
         return inactive(state);
     }
     if own.expired(jwt::now()) && !state.faults.has(Fault::IntrospectIgnoreExpiry) {
@@ -55,6 +55,12 @@ fn verified(state: &AppState, caller: Option<&Client>, token: &str) -> Value {
         return inactive(state);
     }
     active(&own.claims)
+}
+
+/// The `introspect-revocation-lag` mutant: a revocation shows only `fault_delay_ms` later,
+/// as with a cache of introspection answers that is not invalidated on revocation.
+fn lagging(state: &AppState, key: &str) -> bool {
+    state.faults.has(Fault::IntrospectRevocationLag) && state.store.revoked_for(key).is_some_and(|d| d < state.ssf.fault_delay)
 }
 
 /// The `introspect-no-verify` mutant: claims are read without checking the signature.

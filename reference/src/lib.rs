@@ -20,6 +20,7 @@ mod jwt;
 mod keys;
 mod metadata;
 mod revoke;
+mod ssf;
 mod state;
 mod store;
 mod token;
@@ -95,6 +96,22 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     Ok(RunningServer { addr, issuer, shutdown: Some(tx), task: Some(task) })
 }
 
+/// The Shared Signals Transmitter (SSF 1.0): configuration at the path-inserted well-known
+/// URI (§7.2), the Stream Management API (§8) and the poll endpoint (RFC 8936).
+fn ssf_routes(base: &str) -> Router<Arc<AppState>> {
+    Router::new()
+        .route(&format!("/.well-known/ssf-configuration{base}"), get(ssf::metadata::ssf_configuration))
+        .route(
+            &format!("{base}/ssf/stream"),
+            post(ssf::streams::create).get(ssf::streams::read).patch(ssf::streams::update).put(ssf::streams::replace).delete(ssf::streams::delete),
+        )
+        .route(&format!("{base}/ssf/status"), get(ssf::control::read_status).post(ssf::control::update_status))
+        .route(&format!("{base}/ssf/subjects/add"), post(ssf::control::add_subject))
+        .route(&format!("{base}/ssf/subjects/remove"), post(ssf::control::remove_subject))
+        .route(&format!("{base}/ssf/verify"), post(ssf::control::verify))
+        .route(&format!("{base}/ssf/poll/{{stream_id}}"), post(ssf::delivery::poll))
+}
+
 /// Every endpoint lives under the issuer's path; metadata uses the path-inserted
 /// well-known URI (RFC 8414 §3.1).
 fn router(state: Arc<AppState>) -> Router {
@@ -105,7 +122,8 @@ fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{base}/jwks"), get(metadata::jwks))
         .route(&format!("{base}/token"), post(token::token))
         .route(&format!("{base}/introspect"), post(introspect::introspect))
-        .route(&format!("{base}/revoke"), post(revoke::revoke))
+        .route(&format!("{base}/revoke"), post(revoke::revoke).get(revoke::revoke_by_get))
+        .merge(ssf_routes(&base))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::error_format))
         .with_state(state)
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use crate::access_token::OwnToken;
@@ -28,7 +28,11 @@ pub async fn revoke(State(state): State<Arc<AppState>>, headers: HeaderMap, body
         Some(client_auth::authenticate(&state, &headers, &form)?)
     };
     // RFC 7009 §2.1: `token` is REQUIRED.
-    let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let token = match form.get("token") {
+        Some(token) => token,
+        None if faults.has(Fault::RevokeMissingTokenOk) => return Ok(StatusCode::OK.into_response()),
+        None => return Err(OAuthError::invalid_request("token is required")),
+    };
     // RFC 7009 §2.1: the hint only speeds the lookup; if the token is not found under it,
     // the server extends its search. Unknown hint values are simply ignored.
     let hint = form.get("token_type_hint");
@@ -52,7 +56,9 @@ pub async fn revoke(State(state): State<Arc<AppState>>, headers: HeaderMap, body
             if (owner || faults.has(Fault::RevokeAnyClient)) && !faults.has(Fault::RevokeNoop) {
                 // RFC 7009 §2.1: revocation "may cause the revocation of related tokens":
                 // every token exchanged from this one goes with it.
-                state.store.revoke(&own.key, !faults.has(Fault::RevokeNoCascade));
+                let revoked = state.store.revoke(&own.key, !faults.has(Fault::RevokeNoCascade));
+                // SSF 1.0 / CAEP 1.0 §3.1: Receivers learn of it as session-revoked events.
+                crate::ssf::tokens_revoked(&state, &revoked);
             }
         }
     }
@@ -60,4 +66,17 @@ pub async fn revoke(State(state): State<Arc<AppState>>, headers: HeaderMap, body
     let mut response = StatusCode::OK.into_response();
     no_store(&mut response);
     Ok(response)
+}
+
+/// `GET {issuer}/revoke`: RFC 7009 §2.1 has the client make "an HTTP POST request", so a GET
+/// is answered 405 and revokes nothing (the `revoke-accept-get` fault honours it instead).
+pub async fn revoke_by_get(State(state): State<Arc<AppState>>, mut headers: HeaderMap, uri: Uri) -> Result<Response, OAuthError> {
+    if !state.faults.has(Fault::RevokeAcceptGet) {
+        let mut response = StatusCode::METHOD_NOT_ALLOWED.into_response();
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return Ok(response);
+    }
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+    let query = uri.query().unwrap_or_default().to_string();
+    revoke(State(state), headers, Bytes::from(query)).await
 }

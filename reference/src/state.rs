@@ -83,6 +83,8 @@ pub struct AppState {
     pub reused_jti: String,
     /// Union of all client allowances, for `scopes_supported`.
     pub scopes_supported: Vec<String>,
+    /// The Shared Signals Transmitter: its streams and its push client.
+    pub ssf: crate::ssf::Transmitter,
 }
 
 impl AppState {
@@ -114,6 +116,7 @@ impl AppState {
             faults: Faults::new(&config.faults),
             reused_jti: crate::jwt::random_id().context("no randomness")?,
             scopes_supported,
+            ssf: crate::ssf::Transmitter::new(std::time::Duration::from_millis(config.fault_delay_ms))?,
         })
     }
 

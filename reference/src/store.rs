@@ -27,6 +27,8 @@ struct Inner {
     /// When assertions were last pruned (at most once a second).
     assertions_pruned: u64,
     inserts: u64,
+    /// key → when it was revoked (for the `introspect-revocation-lag` fault).
+    revoked_at: HashMap<String, std::time::Instant>,
 }
 
 /// Thread-safe store; the lock is never held across an `.await`.
@@ -63,24 +65,30 @@ impl Store {
 
     /// Revokes `key` and, when `cascade`, every token exchanged from it, transitively
     /// (RFC 7009 §2.1: "other tokens based on the same authorization grant").
-    /// Returns how many tokens went from active to revoked.
-    pub fn revoke(&self, key: &str, cascade: bool) -> usize {
+    /// Returns the keys of the tokens that went from active to revoked, `key` first.
+    pub fn revoke(&self, key: &str, cascade: bool) -> Vec<String> {
         let mut inner = self.lock();
         let mut pending = vec![key.to_string()];
-        let mut revoked = 0;
+        let mut revoked = Vec::new();
         while let Some(next) = pending.pop() {
             match inner.tokens.get_mut(&next) {
                 Some(record) if !record.revoked => {
                     record.revoked = true;
-                    revoked += 1;
+                    revoked.push(next.clone());
                 }
                 _ => continue,
             }
+            inner.revoked_at.insert(next.clone(), std::time::Instant::now());
             if cascade {
                 pending.extend(inner.children.get(&next).cloned().unwrap_or_default());
             }
         }
         revoked
+    }
+
+    /// How long ago `key` was revoked, if it was.
+    pub fn revoked_for(&self, key: &str) -> Option<std::time::Duration> {
+        self.lock().revoked_at.get(key).map(std::time::Instant::elapsed)
     }
 
     /// Remembers a client assertion's `jti` until `forget_after`; false when it was
@@ -101,5 +109,6 @@ impl Inner {
         self.tokens.retain(|_, record| record.exp.saturating_add(KEEP_EXPIRED_SECS) >= now);
         let tokens = &self.tokens;
         self.children.retain(|parent, _| tokens.contains_key(parent));
+        self.revoked_at.retain(|key, _| tokens.contains_key(key));
     }
 }

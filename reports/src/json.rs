@@ -65,19 +65,23 @@ mod tests {
 
     #[test]
     fn output_matches_the_schema() {
-        let mut r = crate::sample::results();
+        let mut r = crate::sample::with_load();
         let full: serde_json::Value = serde_json::from_str(&to_json(&r).unwrap()).unwrap();
         assert_eq!(errors(&full), Vec::<String>::new());
         // And with every optional field absent.
         r.target.metadata_url = None;
         r.checks.iter_mut().for_each(|c| c.baseline = None);
+        for l in &mut r.load {
+            (l.target_rate, l.goose_report_file, l.token_volume, l.capacity, l.worker) = (None, None, None, None, None);
+            l.thresholds.clear();
+        }
         let bare: serde_json::Value = serde_json::from_str(&to_json(&r).unwrap()).unwrap();
         assert_eq!(errors(&bare), Vec::<String>::new());
     }
 
     #[test]
     fn schema_rejects_drift() {
-        let good: serde_json::Value = serde_json::from_str(&to_json(&crate::sample::results()).unwrap()).unwrap();
+        let good: serde_json::Value = serde_json::from_str(&to_json(&crate::sample::with_load()).unwrap()).unwrap();
         let broken = |f: &dyn Fn(&mut serde_json::Value)| {
             let mut v = good.clone();
             f(&mut v);
@@ -91,5 +95,11 @@ mod tests {
         }));
         assert!(broken(&|v| v["checks"][1]["evidence"][0]["request_headers"][0] = serde_json::json!(["a"])));
         assert!(broken(&|v| v["started_at"] = "yesterday".into()));
+        assert!(broken(&|v| v["load"][0]["model"] = "poisson".into()));
+        assert!(broken(&|v| v["load"][0]["latency_ms"]["p99"] = "fast".into()));
+        assert!(broken(&|v| {
+            v["load"][0].as_object_mut().unwrap().remove("histogram_file");
+        }));
+        assert!(broken(&|v| v["load"][3]["capacity"]["steps"][0]["surprise"] = 1.into()));
     }
 }

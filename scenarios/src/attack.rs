@@ -13,6 +13,7 @@ use crate::outcome::{ErrorCounts, Latency};
 use crate::pacer::{Pacer, Turn, DRAIN_GRACE};
 use crate::scenario::Scenario;
 use crate::wire::Wire;
+use goose::client::GooseClientBuilder;
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
 use std::path::Path;
@@ -107,15 +108,22 @@ pub async fn execute(attack: Arc<Attack>, users: usize, host: &str, report: &Pat
     });
     let goose_error = |e: GooseError| format!("Goose: {e}");
     let backstop = attack_length(&attack.pacer) + DRAIN_GRACE + Duration::from_secs(REQUEST_TIMEOUT_S + 5);
+    // A worker's users are launched ahead of its shared start, and wait for it.
+    let ahead = attack.pacer.start().map_or(Duration::ZERO, |s| s.saturating_duration_since(Instant::now()));
     let report = report.to_string_lossy();
     let goose = GooseAttack::initialize_with_config(GooseConfiguration::default())
+        .map_err(goose_error)?
+        // One client (one connection pool) shared by every user: a client each would cost
+        // every user a TLS setup and ~100 KB before the first request, which at hundreds of
+        // users is seconds of start-up and most of the generator's memory.
+        .set_client_builder_without_cookies(GooseClientBuilder::new().without_cookies())
         .map_err(goose_error)?
         .register_scenario(goose::goose::Scenario::new(name).register_transaction(Transaction::new(transaction).set_name(name)))
         .set_default(GooseDefault::Host, host)
         .and_then(|g| g.set_default(GooseDefault::Users, users))
         // Every user at once: in the open model they are capacity, not load.
         .and_then(|g| g.set_default(GooseDefault::IncreaseRate, "100000"))
-        .and_then(|g| g.set_default(GooseDefault::RunTime, backstop.as_secs() as usize + 2))
+        .and_then(|g| g.set_default(GooseDefault::RunTime, (ahead + backstop).as_secs() as usize + 2))
         .and_then(|g| g.set_default(GooseDefault::Timeout, REQUEST_TIMEOUT_S.to_string().as_str()))
         // Goose's report covers the run from when every user is up, a few milliseconds in:
         // Goose resets its statistics then, and `--no-reset-metrics` would print to stdout.
@@ -141,15 +149,16 @@ pub async fn execute(attack: Arc<Attack>, users: usize, host: &str, report: &Pat
             result = &mut run => break result,
             _ = ticker.tick() => {
                 let Some(start) = attack.pacer.start() else { continue };
+                // A worker's start may still be ahead: nothing is due before it.
                 let now = Instant::now();
-                while now - start >= Duration::from_secs(second) {
+                while now.saturating_duration_since(start) >= Duration::from_secs(second) {
                     attack.latency.rotate(Duration::from_secs(second));
                     on_tick(&attack.tick(Duration::from_secs(second), &mut last_sent));
                     second += 1;
                 }
                 // Over when the schedule is done, on Ctrl-C (Goose's handler pulls the
                 // killswitch), or at the backstop.
-                if !stopping && (attack.pacer.finished(now) || goose::is_killswitch_triggered() || now - start > backstop) {
+                if !stopping && (attack.pacer.finished(now) || goose::is_killswitch_triggered() || now.saturating_duration_since(start) > backstop) {
                     stopping = true;
                     attack.finished.send_replace(true);
                     goose::trigger_killswitch("agentcert: the run is over");

@@ -18,8 +18,12 @@
 //! - [`attack`]: one scenario under Goose.
 //! - [`histogram`]: interval logs and percentile tables.
 //! - [`report`]: the live line, the summary table, the results document.
+//! - [`capacity`]: `--find-capacity`, the highest rate that meets an SLO, step by step.
+//! - [`worker`]: one process's share of a load split over several; [`merge`] puts the
+//!   workers' results back together, histograms losslessly.
 
 pub mod attack;
+pub mod capacity;
 pub mod histogram;
 pub mod outcome;
 pub mod pace;
@@ -31,6 +35,8 @@ pub mod safety;
 pub mod scenario;
 pub mod threshold;
 pub mod wire;
+pub mod worker;
+pub mod merge;
 
 pub use plan::{LoadOptions, LoadPlan};
 pub use report::{missed, results_document, summary_table};

@@ -32,12 +32,19 @@ pub const DRAIN_GRACE: Duration = Duration::from_secs(1);
 pub const LATE_FLOOR: Duration = Duration::from_millis(2);
 
 /// An open-model schedule: the intended send times of every slot, step by step.
+///
+/// A schedule may be one worker's share of a whole ([`Schedule::share`]): its slot `j` is the
+/// whole schedule's slot `j·count + index`, at that slot's time. Interleaving (rather than
+/// cutting the time into pieces) keeps every worker at the whole rate / `count` through every
+/// step of a ramp, and the workers' slots together are exactly the whole schedule.
 #[derive(Debug, Clone)]
 pub struct Schedule {
     /// (first slot, slot count, rate, offset of the step's start)
     steps: Vec<(u64, u64, f64, Duration)>,
     total: u64,
     end: Duration,
+    /// (index, count): this schedule's share of the whole; (0, 1) is all of it.
+    share: (u64, u64),
 }
 
 impl Schedule {
@@ -53,7 +60,7 @@ impl Schedule {
             offset += s.duration;
         }
         let total = first.min(max_requests);
-        let mut schedule = Schedule { steps: out, total, end: offset };
+        let mut schedule = Schedule { steps: out, total, end: offset, share: (0, 1) };
         if total > 0 && total < first {
             // Cut short by max_requests: the run ends one interval after its last slot.
             schedule.end = schedule.offset(total - 1) + schedule.interval(total - 1);
@@ -61,8 +68,21 @@ impl Schedule {
         schedule
     }
 
+    /// The slots this schedule hands out (this worker's, for a share).
     pub fn total(&self) -> u64 {
-        self.total
+        let (index, count) = self.share;
+        self.total.saturating_sub(index).div_ceil(count)
+    }
+
+    /// Worker `index` of `count`'s share: every `count`-th slot from slot `index`.
+    pub fn share(self, index: u64, count: u64) -> Schedule {
+        assert!(count > 0 && index < count, "worker {index} of {count}");
+        Schedule { share: (index, count), ..self }
+    }
+
+    /// The whole schedule's slot for this schedule's slot `i`.
+    fn whole(&self, i: u64) -> u64 {
+        i * self.share.1 + self.share.0
     }
 
     /// When the schedule ends, from its start.
@@ -70,9 +90,9 @@ impl Schedule {
         self.end
     }
 
-    /// Operations a second over the whole schedule.
+    /// Operations a second over the whole schedule (over its share, for a share).
     pub fn mean_rate(&self) -> f64 {
-        self.total as f64 / self.end.as_secs_f64().max(f64::MIN_POSITIVE)
+        self.total() as f64 / self.end.as_secs_f64().max(f64::MIN_POSITIVE)
     }
 
     fn step_of(&self, i: u64) -> (u64, f64, Duration) {
@@ -82,13 +102,15 @@ impl Schedule {
 
     /// When slot `i` is due, from the start.
     pub fn offset(&self, i: u64) -> Duration {
+        let i = self.whole(i);
         let (first, rate, start) = self.step_of(i);
         start + Duration::from_secs_f64((i - first) as f64 / rate)
     }
 
-    /// The time between slots around slot `i`.
+    /// The time between slots of the whole schedule around slot `i` (a worker's share keeps
+    /// the whole schedule's lateness tolerance and send span, so that the shares add up).
     pub fn interval(&self, i: u64) -> Duration {
-        Duration::from_secs_f64(1.0 / self.step_of(i).1)
+        Duration::from_secs_f64(1.0 / self.step_of(self.whole(i)).1)
     }
 }
 
@@ -122,6 +144,8 @@ pub struct Tally {
     pub achieved_rate: f64,
     /// From the first slot to the last answer.
     pub elapsed: Duration,
+    /// From the start to the end of the sends: the span `achieved_rate` is over.
+    pub send_span: Duration,
 }
 
 /// Hands out slots to users and keeps the books. Shared by every user; lock-free.
@@ -157,9 +181,15 @@ impl Pacer {
     }
 
     /// The schedule's start: the moment the first user asked for a turn, so that Goose's own
-    /// start-up does not count against the first slots.
+    /// start-up does not count against the first slots; or the time [`Pacer::start_at`] set.
     pub fn start(&self) -> Option<Instant> {
         self.start.get().copied()
+    }
+
+    /// Starts the schedule at `at` (a worker's shared start, usually still ahead) rather than
+    /// at the first turn. Before any turn only.
+    pub fn start_at(&self, at: Instant) {
+        let _ = self.start.set(at);
     }
 
     /// The next turn at `now`. Every `Go` must be followed by [`Pacer::sent`] and
@@ -175,7 +205,8 @@ impl Pacer {
                 Turn::Go(Slot { index: i, intended: start + s.offset(i) })
             }
             Mode::Closed { duration, max_requests } if i < *max_requests && now < start + *duration => {
-                Turn::Go(Slot { index: i, intended: now })
+                // Not before a start set ahead: the user waits for it.
+                Turn::Go(Slot { index: i, intended: now.max(start) })
             }
             _ => Turn::Done,
         };
@@ -223,17 +254,17 @@ impl Pacer {
         let sent = self.sent.load(SeqCst);
         let last_send = Duration::from_nanos(self.last_send.load(SeqCst));
         let elapsed = Duration::from_nanos(self.last_done.load(SeqCst));
-        let (dropped, achieved_rate) = match &self.mode {
+        let (dropped, send_span) = match &self.mode {
             Mode::Open(s) => {
                 // Sent over the schedule's span, or over the span it really took if the
                 // generator fell behind: a backlog sent in the drain grace is not on time.
                 let last = if s.total() > 0 { s.interval(s.total() - 1) } else { Duration::ZERO };
-                let span = s.end().max(last_send + last);
-                (s.total().saturating_sub(sent), sent as f64 / span.as_secs_f64().max(f64::MIN_POSITIVE))
+                (s.total().saturating_sub(sent), s.end().max(last_send + last))
             }
-            Mode::Closed { .. } => (0, sent as f64 / elapsed.as_secs_f64().max(f64::MIN_POSITIVE)),
+            Mode::Closed { .. } => (0, elapsed),
         };
-        Tally { sent, late: self.late.load(SeqCst), dropped, achieved_rate, elapsed }
+        let achieved_rate = sent as f64 / send_span.as_secs_f64().max(f64::MIN_POSITIVE);
+        Tally { sent, late: self.late.load(SeqCst), dropped, achieved_rate, elapsed, send_span }
     }
 }
 

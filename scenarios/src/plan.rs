@@ -102,7 +102,7 @@ impl LoadPlan {
             }
         }
         if names.is_empty() {
-            return Err("name a scenario with --scenario (issuance, exchange, revocation, population)".into());
+            return Err("name a scenario with --scenario (issuance, exchange, revocation, population, jwt-bearer)".into());
         }
         let duration = pace::parse_duration(o.duration.as_deref().unwrap_or(DEFAULT_DURATION))?;
         let model = o.model.as_deref().unwrap_or(if o.ramp.is_some() { "ramp" } else { "open" });
@@ -251,7 +251,7 @@ mod tests {
             (LoadOptions { rate: Some("5".into()), ..opts("population") }, "drop --rate"),
             (LoadOptions { client: Some("agent_z".into()), ..opts("issuance") }, "not one of agent_a"),
             (LoadOptions { thresholds: vec!["revocation.p99<1s".into()], ..opts("issuance") }, "does not include"),
-            (opts("jwt-bearer"), "unknown scenario `jwt-bearer`"),
+            (opts("refresh"), "unknown scenario `refresh`"),
             (LoadOptions { max_requests: Some(0), ..opts("issuance") }, "--max-requests"),
         ] {
             let e = LoadPlan::from_options(&o).unwrap_err();

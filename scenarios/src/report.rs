@@ -69,6 +69,15 @@ pub fn summary_table(results: &[LoadResult]) -> String {
             );
         }
     }
+    for r in results {
+        if let Some(w) = r.worker.as_ref() {
+            let rules = if w.thresholds.is_empty() { String::new() } else { format!("; thresholds {} are judged by agentcert merge", w.thresholds.join(", ")) };
+            let _ = match w.index {
+                Some(i) => writeln!(s, "{}: worker {i} of {}, from {}{rules}", r.scenario, w.count, w.start_at),
+                None => writeln!(s, "{}: merged from {} workers, {} to {}", r.scenario, w.count, w.start_at, w.send_end),
+            };
+        }
+    }
     for t in results.iter().flat_map(|r| &r.thresholds) {
         let _ = writeln!(s, "threshold {} {}: {}", if t.passed { "passed" } else { "MISSED" }, t.rule, t.observed);
     }

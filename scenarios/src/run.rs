@@ -8,11 +8,14 @@ use crate::pacer::{Mode, Pacer, Schedule};
 use crate::plan::{Job, LoadPlan, Shape};
 use crate::report;
 use crate::safety;
-use crate::scenario::{Exchange, Issuance, Population, Revocation, Scenario, ScenarioName};
+use crate::scenario::{jwt_bearer, Exchange, Issuance, JwtBearer, Population, Revocation, Scenario, ScenarioName};
 use crate::wire::Wire;
+use crate::worker::Share;
+use agentcert_engine::context::Roles;
 use agentcert_engine::discovery::{self, Metadata};
 use agentcert_engine::home_issuer::HomeIssuer;
 use agentcert_engine::http::{Limits, Recorder};
+use agentcert_engine::partner::Partner;
 use agentcert_engine::profile::{ClientRole, TargetProfile};
 use agentcert_engine::redact::Redactor;
 use agentcert_engine::results::LoadResult;
@@ -21,16 +24,60 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// Runs every job of `plan` against the target `profile` describes, writing each scenario's
-/// files into `out`. `home` is the home issuer if the caller started one (the embedded target
-/// does); exchange starts one from the profile otherwise. `progress` shows the live line on
-/// stderr. An `Err` is a reason the load could not run at all (exit 2), said in one line.
-pub async fn run(profile: TargetProfile, home: Option<HomeIssuer>, plan: &LoadPlan, out: &Path, progress: bool) -> Result<Vec<LoadResult>, String> {
+/// files into `out`. `roles` are the home issuer and partner if the caller started them (the
+/// embedded target does; a bare `Option<HomeIssuer>` converts); exchange and jwt-bearer start
+/// them from the profile otherwise. `progress` shows the live line on stderr. An `Err` is a
+/// reason the load could not run at all (exit 2), said in one line.
+pub async fn run(profile: TargetProfile, roles: impl Into<Roles>, plan: &LoadPlan, out: &Path, progress: bool) -> Result<Vec<LoadResult>, String> {
+    let target = prepare(profile, roles.into(), plan, out).await?;
+    let mut results = vec![];
+    for job in &plan.jobs {
+        if target.skipped.contains(&job.scenario) {
+            continue;
+        }
+        let scenario = target.scenario(job, plan)?;
+        let mut result = run_job(job, plan, scenario, target.wire.clone(), &target.host, out, progress).await?;
+        result.thresholds = plan.thresholds.iter().filter(|t| t.applies_to(&result.scenario)).map(|t| t.judge(&result)).collect();
+        results.push(result);
+    }
+    Ok(results)
+}
+
+/// A target ready to load: checked, discovered, with the roles its jobs need running.
+pub(crate) struct Prepared {
+    pub wire: Arc<Wire>,
+    /// The origin Goose sends to.
+    pub host: String,
+    pub home: Option<Arc<HomeIssuer>>,
+    pub partner: Option<Arc<Partner>>,
+    /// Jobs the target cannot serve, each already noted on stderr.
+    pub skipped: Vec<ScenarioName>,
+}
+
+impl Prepared {
+    /// A fresh scenario for `job` (a population keeps per-run state).
+    pub fn scenario(&self, job: &Job, plan: &LoadPlan) -> Result<Scenario, String> {
+        scenario(job, plan, &self.wire, self.home.as_ref(), self.partner.as_ref())
+    }
+}
+
+/// Everything before the first request of load: refuse what must not be loaded, discover the
+/// endpoints, check each job's needs (skipping, with a note, what the target does not offer),
+/// create `out`, start the roles.
+pub(crate) async fn prepare(profile: TargetProfile, roles: Roles, plan: &LoadPlan, out: &Path) -> Result<Prepared, String> {
     // Before any request: the target must be one we may load.
     safety::check_target(profile.issuer(), plan.allow_remote)?;
     let http = Recorder::new(Limits::default(), Redactor::new(profile.secrets())).map_err(|e| e.to_string())?;
     let metadata = discovery::discover(&http, &profile).await.map_err(|e| e.to_string())?;
     let mut skipped = vec![];
     for job in &plan.jobs {
+        if job.scenario == ScenarioName::JwtBearer {
+            if let Some(why) = jwt_bearer::unsupported(&profile, &metadata) {
+                eprintln!("agentcert: load jwt-bearer skipped: {why}");
+                skipped.push(job.scenario);
+                continue;
+            }
+        }
         match check_job(job, plan, &profile, &metadata) {
             Ok(()) => {}
             Err(e) if plan.best_effort => {
@@ -43,22 +90,18 @@ pub async fn run(profile: TargetProfile, home: Option<HomeIssuer>, plan: &LoadPl
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let host = url::Url::parse(profile.issuer()).map_err(|e| e.to_string())?.origin().ascii_serialization();
     let wire = Arc::new(Wire::new(profile, &metadata)?);
-    let mut home = home.map(Arc::new);
-
-    let mut results = vec![];
-    for job in &plan.jobs {
-        if skipped.contains(&job.scenario) {
-            continue;
-        }
-        if job.scenario == ScenarioName::Exchange && home.is_none() {
-            home = Some(Arc::new(start_home(&wire.profile).await?));
-        }
-        let scenario = scenario(job, plan, &wire.profile, home.as_ref())?;
-        let mut result = run_job(job, plan, scenario, wire.clone(), &host, out, progress).await?;
-        result.thresholds = plan.thresholds.iter().filter(|t| t.applies_to(&result.scenario)).map(|t| t.judge(&result)).collect();
-        results.push(result);
-    }
-    Ok(results)
+    let needs = |name: ScenarioName| plan.jobs.iter().any(|j| j.scenario == name) && !skipped.contains(&name);
+    let home = match roles.home {
+        Some(h) => Some(Arc::new(h)),
+        None if needs(ScenarioName::Exchange) => Some(Arc::new(start_home(&wire.profile).await?)),
+        None => None,
+    };
+    let partner = match roles.partner {
+        Some(p) => Some(Arc::new(p)),
+        None if needs(ScenarioName::JwtBearer) => Some(Arc::new(start_partner(&wire.profile).await?)),
+        None => None,
+    };
+    Ok(Prepared { wire, host, home, partner, skipped })
 }
 
 /// Endpoints and clients a job needs, checked before anything is sent.
@@ -89,7 +132,13 @@ async fn start_home(profile: &TargetProfile) -> Result<HomeIssuer, String> {
     HomeIssuer::start(&h.listen).await.map_err(|e| format!("{e:#}"))
 }
 
-fn scenario(job: &Job, plan: &LoadPlan, profile: &TargetProfile, home: Option<&Arc<HomeIssuer>>) -> Result<Scenario, String> {
+async fn start_partner(profile: &TargetProfile) -> Result<Partner, String> {
+    let p = profile.partner.as_ref().ok_or("jwt-bearer: the target profile has no [partner]")?;
+    Partner::start(&p.listen).await.map_err(|e| format!("jwt-bearer: partner issuer: {e:#}"))
+}
+
+fn scenario(job: &Job, plan: &LoadPlan, wire: &Wire, home: Option<&Arc<HomeIssuer>>, partner: Option<&Arc<Partner>>) -> Result<Scenario, String> {
+    let profile = &wire.profile;
     let timing = &profile.timing;
     Ok(match job.scenario {
         ScenarioName::Issuance => Scenario::Issuance(Issuance { client: plan.client }),
@@ -103,18 +152,34 @@ fn scenario(job: &Job, plan: &LoadPlan, profile: &TargetProfile, home: Option<&A
             let p = plan.population;
             Scenario::Population(Population::new(plan.client, p.agents, p.actions_per_hour, p.cache, timing.clock_skew, timing.max_token_lifetime))
         }
+        ScenarioName::JwtBearer => {
+            let partner = partner.ok_or("jwt-bearer: no partner issuer is running")?.clone();
+            Scenario::JwtBearer(JwtBearer::new(plan.client, partner, profile, &wire.token_endpoint)?)
+        }
     })
 }
 
-async fn run_job(job: &Job, plan: &LoadPlan, scenario: Scenario, wire: Arc<Wire>, host: &str, out: &Path, progress: bool) -> Result<LoadResult, String> {
+pub(crate) async fn run_job(job: &Job, plan: &LoadPlan, scenario: Scenario, wire: Arc<Wire>, host: &str, out: &Path, progress: bool) -> Result<LoadResult, String> {
+    run_job_as(job, plan, scenario, wire, host, out, progress, None).await
+}
+
+/// [`run_job`], as one worker's `share` of a split load when given ([`crate::worker`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn run_job_as(job: &Job, plan: &LoadPlan, scenario: Scenario, wire: Arc<Wire>, host: &str, out: &Path, progress: bool, share: Option<&Share>) -> Result<LoadResult, String> {
     let name = job.scenario.name();
     let (mode, users, target_rate) = match &job.shape {
         Shape::Open { steps, .. } => {
-            let s = Schedule::new(steps, plan.max_requests);
+            let mut s = Schedule::new(steps, plan.max_requests);
+            if let Some(w) = share {
+                s = s.share(w.index, w.count);
+            }
             let rate = s.mean_rate();
             (Mode::Open(s), plan.max_in_flight, Some(rate))
         }
-        Shape::Closed { concurrency, duration } => (Mode::Closed { duration: *duration, max_requests: plan.max_requests }, *concurrency, None),
+        Shape::Closed { concurrency, duration } => {
+            let (users, max_requests) = share.map_or((*concurrency, plan.max_requests), |w| (w.part(*concurrency as u64) as usize, w.part(plan.max_requests)));
+            (Mode::Closed { duration: *duration, max_requests }, users, None)
+        }
     };
     let open = target_rate.is_some();
     let latency_basis = scenario.latency_basis(open);
@@ -127,6 +192,9 @@ async fn run_job(job: &Job, plan: &LoadPlan, scenario: Scenario, wire: Arc<Wire>
         open,
         finished: tokio::sync::watch::Sender::new(false),
     });
+    if let Some(w) = share {
+        attack.pacer.start_at(w.instant);
+    }
     let files = (format!("{name}.hlog"), format!("{name}.percentiles.txt"), format!("{name}.goose.html"));
     let goose_report = out.join(&files.2);
     let _ = std::fs::remove_file(&goose_report);
@@ -145,7 +213,7 @@ async fn run_job(job: &Job, plan: &LoadPlan, scenario: Scenario, wire: Arc<Wire>
     let tally = attack.pacer.tally();
     // The log's StartTime is the schedule's start: the first slot, not Goose's launch.
     let since_start = attack.pacer.start().map_or(Duration::ZERO, |s| s.elapsed());
-    let started = SystemTime::now() - since_start;
+    let started = share.map_or(SystemTime::now() - since_start, |w| w.start);
     let total = attack.latency.total();
     let comment = format!("agentcert {} load {name} ({}): latency in µs from {latency_basis}", env!("CARGO_PKG_VERSION"), job.shape.model());
     let write = |file: &str, bytes: &[u8]| std::fs::write(out.join(file), bytes).map_err(|e| format!("cannot write {}: {e}", out.join(file).display()));
@@ -175,6 +243,8 @@ async fn run_job(job: &Job, plan: &LoadPlan, scenario: Scenario, wire: Arc<Wire>
         goose_report_file: goose_report.exists().then_some(files.2),
         token_volume,
         thresholds: vec![],
+        capacity: None,
+        worker: share.map(|w| w.info(tally.send_span)),
     })
 }
 

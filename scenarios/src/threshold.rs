@@ -162,7 +162,7 @@ mod tests {
             ("p99", "no `<` or `>`"),
             ("p98<5ms", "unknown metric `p98`"),
             ("issuance.p99<fast", "`fast` is not a number"),
-            ("jwt-bearer.p99<5ms", "unknown scenario `jwt-bearer`"),
+            ("refresh.p99<5ms", "unknown scenario `refresh`"),
             ("achieved_rate>5/d", "unknown rate unit"),
             ("p99<-1ms", "not a number"),
         ] {

@@ -25,6 +25,8 @@ pub fn checks() -> Vec<Check> {
         check!("access-token.client-id-is-requester", SUITE, "client_id is the client that requested the token", ["JWTAT-003", "CC-006"], [JwtAccessTokens], client_id_is_requester),
         check!("access-token.sub-identifies-client", SUITE, "With no resource owner, sub identifies the client", ["CC-006"], [JwtAccessTokens], sub_identifies_client),
         check!("access-token.jti-unique", SUITE, "Two successive tokens carry different jti values", ["CC-008"], [JwtAccessTokens], jti_unique),
+        check!("access-token.distinct-aud-per-resource", SUITE, "Tokens for two different resources carry different aud values, neither naming the other resource", ["JWTAT-007"], [JwtAccessTokens], distinct_aud),
+        check!("access-token.refused-as-client-assertion", SUITE, "An at+jwt access token presented as a client_assertion is refused", ["JWTAT-009"], [JwtAccessTokens], crate::issuance::access_token_as_assertion),
     ]
 }
 
@@ -292,4 +294,40 @@ async fn jti_unique(ctx: Ctx) -> anyhow::Result<Outcome> {
         (Some(x), Some(y)) => Outcome::expect(x != y, "two tokens, two jti values", format!("two successive tokens share the jti {x:?}")),
         _ => Outcome::fail("a token has no jti, so tokens cannot be told apart"),
     })
+}
+
+/// `aud` of a JWT as a set (RFC 7519 §4.1.3: a string or an array of strings).
+fn aud_set(token: &str) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    let jwt = decode_unverified(token).map_err(|e| anyhow!("setup: the access token is not a JWT: {e:#}"))?;
+    Ok(match jwt.claim("aud") {
+        Some(Value::String(s)) => [s.clone()].into(),
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        _ => Default::default(),
+    })
+}
+
+/// RFC 9068 §5 and RFC 8707 §3: a resource server accepts a JWT access token only when it
+/// finds itself in `aud`, which protects it only if a token issued for another resource says
+/// so. Two tokens, one for each of the profile's resources (asked for separately, by a client
+/// allowed both), must carry different `aud` values, and neither may name the other resource.
+async fn distinct_aud(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let Some((role, first, second)) = crate::issuance::two_resource_client(&ctx).await? else {
+        return Ok(Outcome::skip("the profile names no [resources].second, or no agent client may obtain tokens for both resources"));
+    };
+    let token = |a: TokenAnswer| a.access_token().map(str::to_string).ok_or_else(|| anyhow!("setup: no access token: {}", a.describe()));
+    let t1 = token(crate::issuance::cc_for(&ctx, role, &[&first]).await?)?;
+    let t2 = token(crate::issuance::cc_for(&ctx, role, &[&second]).await?)?;
+    let (a1, a2) = (aud_set(&t1)?, aud_set(&t2)?);
+    let mut findings = Vec::new();
+    if a1 == a2 {
+        findings.push(format!("both tokens carry aud {a1:?}, so either is accepted wherever the other is"));
+    } else {
+        if a1.contains(&second) {
+            findings.push(format!("the token for {first} names {second} in its aud {a1:?}"));
+        }
+        if a2.contains(&first) {
+            findings.push(format!("the token for {second} names {first} in its aud {a2:?}"));
+        }
+    }
+    Ok(Outcome::from_findings(findings, format!("{} got aud {a1:?} for {first} and {a2:?} for {second}", role.key())))
 }

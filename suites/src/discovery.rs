@@ -23,6 +23,7 @@ pub fn checks() -> Vec<Check> {
         check!("discovery.jwks-served", SUITE, "jwks_uri serves a JWK Set: a JSON object with a keys array", ["DISC-009"], [], jwks_served),
         check!("discovery.jwks-public-keys-only", SUITE, "The JWK Set holds no private key material", ["DISC-009"], [], jwks_public_only),
         check!("discovery.jwks-kids-unique", SUITE, "kid values in the JWK Set are present and unique", ["DISC-009"], [], jwks_kids_unique),
+        check!("discovery.endpoints-use-tls", SUITE, "Every advertised *_endpoint and jwks_uri is https (all-loopback http test deployments are not judged)", ["DISC-008"], [], endpoints_use_tls),
     ]
 }
 
@@ -204,4 +205,82 @@ async fn jwks_kids_unique(ctx: Ctx) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::from_findings(findings, "every kid is unique"))
+}
+
+/// Where an advertised URL stands on TLS.
+#[derive(Debug, PartialEq, Eq)]
+enum Transport {
+    Https,
+    /// Plain http to 127.0.0.0/8, ::1 or localhost: a test deployment on this machine.
+    LoopbackHttp,
+    /// Anything else: plain http across a network, another scheme, or not a URL.
+    Unprotected(String),
+}
+
+fn transport(url: &str) -> Transport {
+    let Ok(parsed) = url::Url::parse(url) else { return Transport::Unprotected("not an absolute URL".into()) };
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => Transport::Https,
+        "http" if loopback => Transport::LoopbackHttp,
+        "http" => Transport::Unprotected("plain http".into()),
+        other => Transport::Unprotected(format!("scheme {other}")),
+    }
+}
+
+/// RFC 6749 §3.1 and §3.2: the authorization server MUST require TLS at its endpoints (the
+/// token endpoint carries credentials and tokens); RFC 8414 §2: jwks_uri "MUST use the https
+/// scheme". Judges every `*_endpoint` member and `jwks_uri`. A deployment whose URLs are all
+/// http on a loopback host is a test setup on this machine and is not judged (skip); a
+/// single http URL on any other host fails, and so does loopback http mixed with https (a
+/// production deployment with one endpoint left in the clear).
+async fn endpoints_use_tls(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let urls: Vec<(&String, &str)> = doc(&ctx)
+        .iter()
+        .filter(|(k, _)| k.ends_with("_endpoint") || *k == "jwks_uri")
+        .filter_map(|(k, v)| v.as_str().map(|u| (k, u)))
+        .collect();
+    if urls.is_empty() {
+        return Ok(Outcome::fail("metadata advertises no endpoint URLs at all (see discovery.required-members)"));
+    }
+    let mut findings = Vec::new();
+    let mut loopback = Vec::new();
+    for (member, url) in &urls {
+        match transport(url) {
+            Transport::Https => {}
+            Transport::LoopbackHttp => loopback.push(member.as_str()),
+            Transport::Unprotected(why) => findings.push(format!("{member} is {url} ({why}, not https)")),
+        }
+    }
+    if !findings.is_empty() {
+        return Ok(Outcome::fail(findings.join("; ")));
+    }
+    if loopback.len() == urls.len() {
+        return Ok(Outcome::skip(format!("loopback test deployment: TLS not judged (all {} endpoint URLs are http on a loopback host)", urls.len())));
+    }
+    if !loopback.is_empty() {
+        return Ok(Outcome::fail(format!("{} use http on a loopback host while the others use https", loopback.join(", "))));
+    }
+    Ok(Outcome::pass(format!("all {} endpoint URLs are https", urls.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_transports() {
+        assert_eq!(transport("https://as.example.com/token"), Transport::Https);
+        for url in ["http://127.0.0.1:8080/token", "http://127.8.9.10/x", "http://[::1]:9000/jwks", "http://LOCALHOST/token"] {
+            assert_eq!(transport(url), Transport::LoopbackHttp, "{url}");
+        }
+        for url in ["http://as.example.com/token", "http://10.0.0.1/token", "http://localhost.example.com/", "ftp://x/", "/token"] {
+            assert!(matches!(transport(url), Transport::Unprotected(_)), "{url}");
+        }
+    }
 }

@@ -4,6 +4,8 @@
 
 use crate::delegation::{delegate, exchange, reexchange, token_of};
 use crate::expect;
+use agentcert_engine::client_auth;
+use agentcert_engine::http::Request;
 use agentcert_engine::oauth::{TokenAnswer, TT_ACCESS_TOKEN};
 use agentcert_engine::{check, Check, ClientRole, Ctx, Outcome};
 use serde_json::json;
@@ -22,6 +24,8 @@ pub fn checks() -> Vec<Check> {
         check!("revocation.other-client-cannot-revoke", SUITE, "Agent B cannot revoke agent A's token: it stays active", ["REV-008"], [Revocation, Introspection], other_client),
         check!("revocation.no-false-200", SUITE, "An access token is revoked, or the server says unsupported_token_type: never a 200 that does nothing", ["REV-007"], [Revocation, Introspection], no_false_200),
         check!("revocation.cascades-to-exchanged-tokens", SUITE, "Revoking a delegated token also kills the tokens exchanged from it", ["REV-010"], [Revocation, Introspection, TokenExchange, HomeIssuerTrust], cascades),
+        check!("revocation.get-refused", SUITE, "A revocation request by GET (token in the query) is refused and revokes nothing", ["REV-001"], [Revocation], get_refused),
+        check!("revocation.missing-token-invalid-request", SUITE, "A revocation request without token gets 400 invalid_request", ["REV-001"], [Revocation], missing_token),
     ]
 }
 
@@ -223,4 +227,40 @@ async fn cascades(ctx: Ctx) -> anyhow::Result<Outcome> {
         "the token exchanged from the revoked one is inactive too",
         format!("the parent is revoked, but the token exchanged from it still introspects as active after {within:?}"),
     ))
+}
+
+/// RFC 7009 §2.1: "The client requests the revocation of a particular token by making an HTTP
+/// POST request to the token revocation endpoint URL." Sends agent A's own token and agent A's
+/// credentials as a GET query instead. A refusal (405, 400, …) passes; a 2xx that revoked the
+/// token, or a 5xx, fails; a 2xx that left the token alone is a mismatch (it was not refused).
+async fn get_refused(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let token = ctx.issue_token(ClientRole::AgentA).await?;
+    let url = ctx.endpoint("revocation_endpoint")?;
+    let (mut params, mut headers) = (vec![("token".to_string(), token.clone())], Vec::new());
+    client_auth::apply(ctx.client(ClientRole::AgentA)?, ctx.issuer(), &url, &ctx.endpoint("token_endpoint")?, &mut params, &mut headers)?;
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let query = Request::post_form(&url, &pairs).body.map(|(_, b)| b).unwrap_or_default();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let mut req = Request::get(format!("{url}{sep}{query}")).header("accept", "application/json");
+    req.headers.extend(headers);
+    let resp = ctx.http.send(req).await?;
+    if resp.status >= 500 {
+        return Ok(Outcome::fail(format!("a revocation request by GET caused HTTP {}", resp.status)));
+    }
+    if !(200..300).contains(&resp.status) {
+        return Ok(Outcome::pass(format!("a revocation request by GET was refused (HTTP {})", resp.status)));
+    }
+    if ctx.has(agentcert_engine::Capability::Introspection) && !ctx.is_active(&token).await? {
+        return Ok(Outcome::fail(format!("a revocation request by GET was honoured (HTTP {}): the token is revoked; RFC 7009 §2.1 requires POST", resp.status)));
+    }
+    Ok(expect::mismatch(&ctx, format!("a revocation request by GET got HTTP {} instead of a refusal (it left the token alone)", resp.status)))
+}
+
+/// RFC 7009 §2.1: `token` is REQUIRED; RFC 7009 §2.2.1 answers errors as RFC 6749 §5.2 does,
+/// where a missing required parameter is `invalid_request`. Agent A, authenticated, sends no
+/// token at all.
+async fn missing_token(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let resp = ctx.post_as(ClientRole::AgentA, "revocation_endpoint", &[]).await?;
+    let answer = TokenAnswer::from(&resp);
+    Ok(expect::refused_with(&ctx, &answer, &["invalid_request"], "a revocation request without token", "RFC 7009 §2.1 / RFC 6749 §5.2"))
 }

@@ -14,10 +14,15 @@ pub fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Value, OA
     // RFC 6749 §3.3: the requested scope must lie within the client's allowance.
     let scope = if state.faults.has(Fault::CcIgnoreScopeAllowance) {
         form.get("scope").map_or_else(|| client.scope.clone(), split_scope)
+    } else if form.get("scope").is_none() && state.faults.has(Fault::CcDefaultScopeAll) {
+        state.scopes_supported.clone()
     } else {
         narrow_scope(form.get("scope"), &client.scope)?
     };
-    let aud = resources(client, form)?;
+    let mut aud = resources(state, client, form)?;
+    if state.faults.has(Fault::CcDropResource) {
+        aud = vec![client.id().to_string()];
+    }
     let sub = client.id().to_string();
     let grant = Grant { client, sub, scope, aud, exp_cap: None, act: None, parents: Vec::new(), subject_issuer: None };
     let issued = access_token::issue(state, grant)?;
@@ -39,11 +44,13 @@ pub fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Value, OA
     Ok(body)
 }
 
-/// RFC 8707 §2: each `resource` becomes an audience of the token, provided the client is
-/// registered for it (else `invalid_target`); without any, the client's default audience.
-pub(super) fn resources(client: &Client, form: &Form) -> Result<Vec<String>, OAuthError> {
+/// RFC 8707 §2: each `resource` becomes an audience of the token, provided it is an absolute
+/// URI without a fragment and the client is registered for it (else `invalid_target`); without
+/// any, the client's default audience.
+pub(super) fn resources(state: &AppState, client: &Client, form: &Form) -> Result<Vec<String>, OAuthError> {
     let mut aud: Vec<String> = Vec::new();
     for resource in form.all("resource") {
+        let resource = valid_resource(state, resource)?;
         if !client.config.audiences.iter().any(|a| a == resource) {
             return Err(OAuthError::invalid_target(format!("client `{}` may not obtain tokens for `{resource}`", client.id())));
         }
@@ -54,5 +61,27 @@ pub(super) fn resources(client: &Client, form: &Form) -> Result<Vec<String>, OAu
     if aud.is_empty() {
         aud.push(client.default_audience());
     }
+    // RFC 8707 §2: a token for several resources is valid at each of them; none is dropped.
+    if state.faults.has(Fault::MultiTargetKeepFirst) {
+        aud.truncate(1);
+    }
     Ok(aud)
+}
+
+/// RFC 8707 §2: a `resource` "MUST be an absolute URI" and "MUST NOT include a fragment
+/// component"; one that is not is refused with `invalid_target`.
+pub(super) fn valid_resource<'a>(state: &AppState, resource: &'a str) -> Result<&'a str, OAuthError> {
+    let refuse = |why: &str| OAuthError::invalid_target(format!("resource `{resource}` {why}"));
+    let (resource, fragment) = match resource.split_once('#') {
+        Some((before, _)) if state.faults.has(Fault::ResourceIgnoreFragment) => (before, false),
+        Some(_) => (resource, true),
+        None => (resource, false),
+    };
+    if fragment {
+        return Err(refuse("has a fragment component"));
+    }
+    if url::Url::parse(resource).is_err() {
+        return Err(refuse("is not an absolute URI"));
+    }
+    Ok(resource)
 }

@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::presented::{self, PresentedToken, ACCESS_TOKEN_TYPE, JWT_TYPE};
+use super::client_credentials::valid_resource;
 use super::{narrow_scope, refresh_token_fault};
 use crate::access_token::{self, Grant};
 use crate::error::OAuthError;
@@ -62,7 +63,8 @@ pub async fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Val
         None => (client.id().to_string(), state.issuer.clone()),
     };
     check_may_act(state, &subject, &actor_sub, &actor_iss)?;
-    let act = delegation(state, &subject, actor_sub.clone(), actor_iss);
+    let act = delegation(state, &subject, actor_sub.clone(), actor_iss)
+        .filter(|_| !(faults.has(Fault::ExchangeReexchangeDropsAct) && actor.is_none() && subject.act.is_some()));
 
     // RFC 8693 §2.1 / §5: the new token is no broader than the subject token and the
     // client's own allowance. An external token without `scope` asserts identity only.
@@ -73,7 +75,8 @@ pub async fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Val
         }
         _ => client.scope.clone(),
     };
-    let scope = narrow_scope(form.get("scope"), &allowed)?;
+    let requested = form.get("scope").filter(|_| !faults.has(Fault::ExchangeIgnoreRequestedScope));
+    let scope = narrow_scope(requested, &allowed)?;
     if scope.is_empty() {
         return Err(OAuthError::invalid_scope("the subject token and the client allowance share no scope"));
     }
@@ -168,7 +171,8 @@ fn delegation(state: &AppState, subject: &PresentedToken, actor_sub: String, act
 /// known client or one of this client's audiences, else nothing is issued (§2.2.2 invalid_target).
 fn audiences(state: &AppState, client: &Client, form: &Form) -> Result<Vec<String>, OAuthError> {
     let mut aud: Vec<String> = Vec::new();
-    for target in form.all("audience").into_iter().chain(form.all("resource")) {
+    let resources = form.all("resource").into_iter().map(|r| valid_resource(state, r)).collect::<Result<Vec<_>, _>>()?;
+    for target in form.all("audience").into_iter().chain(resources) {
         let known = state.clients.contains_key(target) || client.config.audiences.iter().any(|a| a == target);
         if !known && state.faults.has(Fault::ExchangeIgnoreUnknownTarget) {
             continue;
@@ -182,6 +186,10 @@ fn audiences(state: &AppState, client: &Client, form: &Form) -> Result<Vec<Strin
     }
     if aud.is_empty() {
         aud.push(client.default_audience());
+    }
+    // RFC 8707 §2: a token for several targets is valid at each of them; none is dropped.
+    if state.faults.has(Fault::MultiTargetKeepFirst) {
+        aud.truncate(1);
     }
     // The token is issued for exactly the validated targets.
     if state.faults.has(Fault::ExchangeDropResource) {

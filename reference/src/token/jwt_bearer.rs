@@ -85,7 +85,7 @@ pub async fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Val
     if scope.is_empty() {
         return Err(OAuthError::invalid_scope("the partner's subjects and this client share no scope"));
     }
-    let aud = resources(client, form)?;
+    let aud = resources(state, client, form)?;
     let grant = Grant {
         client,
         sub: sub.to_string(),

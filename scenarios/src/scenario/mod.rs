@@ -1,16 +1,18 @@
 //! The load scenarios. Each is one operation, repeated on the pacer's schedule, that speaks to
 //! the target only over HTTP, authenticating the way its profile says.
 //!
-//! jwt-bearer (RFC 7523 §2.1 federation) is not offered yet: the reference server has no
-//! jwt-bearer grant to measure it against.
+//! jwt-bearer (RFC 7523 §2.1 federation) runs only against a target that offers the grant and
+//! trusts the profile's partner; otherwise it is skipped with a note.
 
 mod exchange;
 mod issuance;
+pub mod jwt_bearer;
 mod population;
 mod revocation;
 
 pub use exchange::Exchange;
 pub use issuance::Issuance;
+pub use jwt_bearer::JwtBearer;
 pub use population::{model as population_model, Population, TokenCache, MAX_AGENTS};
 pub use revocation::{poll_delays, Revocation};
 
@@ -25,10 +27,12 @@ pub enum ScenarioName {
     Exchange,
     Revocation,
     Population,
+    JwtBearer,
 }
 
 impl ScenarioName {
-    pub const ALL: [ScenarioName; 4] = [ScenarioName::Issuance, ScenarioName::Exchange, ScenarioName::Revocation, ScenarioName::Population];
+    pub const ALL: [ScenarioName; 5] =
+        [ScenarioName::Issuance, ScenarioName::Exchange, ScenarioName::Revocation, ScenarioName::Population, ScenarioName::JwtBearer];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -36,6 +40,7 @@ impl ScenarioName {
             ScenarioName::Exchange => "exchange",
             ScenarioName::Revocation => "revocation",
             ScenarioName::Population => "population",
+            ScenarioName::JwtBearer => "jwt-bearer",
         }
     }
 
@@ -54,6 +59,7 @@ pub enum Scenario {
     Exchange(Exchange),
     Revocation(Revocation),
     Population(Population),
+    JwtBearer(JwtBearer),
 }
 
 impl Scenario {
@@ -63,6 +69,7 @@ impl Scenario {
             Scenario::Exchange(_) => ScenarioName::Exchange,
             Scenario::Revocation(_) => ScenarioName::Revocation,
             Scenario::Population(_) => ScenarioName::Population,
+            Scenario::JwtBearer(_) => ScenarioName::JwtBearer,
         }
     }
 
@@ -73,6 +80,7 @@ impl Scenario {
             Scenario::Exchange(s) => s.act(user, wire).await,
             Scenario::Revocation(s) => s.act(user, wire).await,
             Scenario::Population(s) => s.act(user, wire, slot).await,
+            Scenario::JwtBearer(s) => s.act(user, wire).await,
         }
     }
 

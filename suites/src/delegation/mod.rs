@@ -5,9 +5,12 @@
 //! The helpers here are shared with the revocation and introspection suites, which need
 //! delegated tokens too.
 
+mod chain;
 mod narrowing;
 mod requests;
 mod semantics;
+
+pub(crate) use semantics::{identities, one_of};
 
 use agentcert_engine::jose::decode_unverified;
 use agentcert_engine::oauth::{scopes, TokenAnswer, GRANT_TOKEN_EXCHANGE, TT_ACCESS_TOKEN, TT_JWT};
@@ -22,6 +25,7 @@ pub fn checks() -> Vec<Check> {
     let mut checks = semantics::checks();
     checks.extend(requests::checks());
     checks.extend(narrowing::checks());
+    checks.extend(chain::checks());
     checks
 }
 

@@ -18,13 +18,15 @@ pub fn checks() -> Vec<Check> {
         check!("delegation.unknown-target-invalid-target", SUITE, "An unknown resource gets invalid_target", ["NARROW-009"], [TokenExchange, HomeIssuerTrust], unknown_target),
         check!("delegation.exp-within-subject-exp", SUITE, "A delegated token expires no later than its subject token", ["NARROW-016"], [TokenExchange, HomeIssuerTrust], exp_within_subject),
         check!("delegation.no-refresh-token", SUITE, "No refresh token is issued with a delegated token", ["NARROW-017"], [TokenExchange, HomeIssuerTrust], no_refresh_token),
+        check!("delegation.subset-scope-granted-exactly", SUITE, "Asking for a subset of the user token's scope yields exactly that subset", ["NARROW-004"], [TokenExchange, HomeIssuerTrust], subset_exactly),
+        check!("delegation.multiple-targets-all-or-refused", SUITE, "An exchange naming a resource and an audience gets a token for both, or invalid_target; neither is dropped", ["NARROW-011"], [TokenExchange, HomeIssuerTrust], multiple_targets),
     ]
 }
 
 /// Judges an answer to a request for more scope than `bound`: refused with invalid_scope
 /// (RFC 6749 §5.2), or issued with a scope inside `bound` (stated in the response, RFC 8693
 /// §2.2.1, since it then differs from the request).
-async fn within(ctx: &Ctx, a: &TokenAnswer, bound: &BTreeSet<String>, what: &str) -> anyhow::Result<Outcome> {
+pub(super) async fn within(ctx: &Ctx, a: &TokenAnswer, bound: &BTreeSet<String>, what: &str) -> anyhow::Result<Outcome> {
     if !a.is_success() {
         return Ok(expect::refused_with(ctx, a, &["invalid_scope"], what, "RFC 6749 §5.2"));
     }
@@ -127,4 +129,59 @@ async fn exp_within_subject(ctx: Ctx) -> anyhow::Result<Outcome> {
 async fn no_refresh_token(ctx: Ctx) -> anyhow::Result<Outcome> {
     let a = delegate(&ctx, ClientRole::AgentA, json!({}), &[]).await?;
     Ok(Outcome::expect(a.get("refresh_token").is_none(), "no refresh_token", "the delegated token came with a refresh_token"))
+}
+
+/// RFC 8693 §2.1 `scope`: the scope "of the requested security token"; RFC 6749 §3.3: the
+/// server may ignore part of a request only by saying so. Asking for a proper subset of what
+/// both the user token and agent A's allowance hold, agentcert's profile (NARROW-004: least
+/// privilege, RFC 9700 §2.3) wants exactly that subset: not the whole allowance, not less.
+async fn subset_exactly(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let allowance = scopes(&ctx.client(ClientRole::AgentA)?.scope);
+    let user_scope = scopes(&ctx.profile().home_issuer.as_ref().map(|h| h.scope.clone()).unwrap_or_default());
+    let shared: Vec<String> = allowance.intersection(&user_scope).cloned().collect();
+    if shared.len() < 2 {
+        return Ok(Outcome::error(format!("setup: the user and agent A share {} scope(s); a proper subset needs at least two", shared.len())));
+    }
+    let subset: BTreeSet<String> = shared[..shared.len() - 1].iter().cloned().collect();
+    let asked = subset.iter().cloned().collect::<Vec<_>>().join(" ");
+    let a = delegate(&ctx, ClientRole::AgentA, json!({}), &[("scope", &asked)]).await?;
+    let s = seen(&ctx, token_of(&a)?).await?;
+    // RFC 6749 §5.1 / RFC 8693 §2.2.1: no scope anywhere means the requested scope.
+    let (granted, from) = match (s.scope(), a.str("scope")) {
+        (Some(g), _) => (g, s.via),
+        (None, Some(r)) => (scopes(r), "the token response"),
+        (None, None) => (subset.clone(), "the request (the response states no scope)"),
+    };
+    Ok(Outcome::expect(
+        granted == subset,
+        format!("asked for {}, granted exactly that ({from})", show(&subset)),
+        format!("asked for {} of the shared {}, but {from} says {}", show(&subset), show(&shared.iter().cloned().collect()), show(&granted)),
+    ))
+}
+
+/// RFC 8707 §2 and RFC 8693 §2.1: `resource` and `audience` may each be given, and a token is
+/// then "intended to be used at" every target named. RFC 8707 §2.2 lets the server refuse a
+/// multi-target request (invalid_target); it may not issue a token that silently leaves one
+/// out, which the client would take to be valid where it is not. Asks, as agent A, for the
+/// default resource and for agent B (both allowed to A on their own).
+async fn multiple_targets(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let resource = ctx.profile().resources.default.clone();
+    let b = client_id(&ctx, ClientRole::AgentB)?;
+    for (param, target) in [("resource", resource.as_str()), ("audience", b.as_str())] {
+        delegate(&ctx, ClientRole::AgentA, json!({}), &[(param, target)]).await?;
+    }
+    let user = ctx.user_token(json!({}))?;
+    let a = exchange(&ctx, ClientRole::AgentA, (&user, TT_JWT), &[("resource", &resource), ("audience", &b)]).await?;
+    let what = format!("an exchange with resource={resource} and audience={b}");
+    if !a.is_success() {
+        return Ok(expect::refused_with(&ctx, &a, &["invalid_target"], &what, "RFC 8707 §2.2 / RFC 8693 §2.2.2"));
+    }
+    let s = seen(&ctx, token_of(&a)?).await?;
+    let aud = s.aud();
+    let dropped: Vec<&str> = [resource.as_str(), b.as_str()].into_iter().filter(|t| !aud.contains(*t)).collect();
+    Ok(Outcome::expect(
+        dropped.is_empty(),
+        format!("{what} got a token whose aud {} names both", show(&aud)),
+        format!("{what} got a token whose aud is {} ({}): {} silently dropped", show(&aud), s.via, dropped.join(" and ")),
+    ))
 }

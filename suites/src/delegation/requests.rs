@@ -23,6 +23,7 @@ pub fn checks() -> Vec<Check> {
         check!("delegation.untrusted-issuer-refused", SUITE, "A user token from an issuer the target does not trust gets invalid_request", ["DELEG-007"], [TokenExchange, HomeIssuerTrust], untrusted_issuer),
         check!("delegation.requested-token-type-honoured", SUITE, "requested_token_type is honoured or refused, never silently substituted", ["DELEG-008"], [TokenExchange, HomeIssuerTrust], requested_type_honoured),
         check!("delegation.scope-in-response-when-different", SUITE, "The response carries scope whenever the issued scope differs from the requested one", ["DELEG-009"], [TokenExchange, HomeIssuerTrust], scope_in_response),
+        check!("delegation.exchange-requires-client-auth", SUITE, "A token exchange with no client authentication, or only a bare client_id, is refused with invalid_client", ["DELEG-012"], [TokenExchange, HomeIssuerTrust], requires_client_auth),
     ]
 }
 
@@ -165,4 +166,29 @@ async fn scope_in_response(ctx: Ctx) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::from_findings(findings, "the response states the scope whenever it differs from the request"))
+}
+
+/// RFC 8693 §2.1 leaves "whether or not to allow unauthenticated or unidentified clients" to
+/// the server; agentcert's profile (DELEG-012) does not. Agents are confidential clients, which
+/// RFC 6749 §3.2.1 says "MUST authenticate", and a user token that leaked must not be
+/// exchangeable by whoever holds it. Sends a valid user token with no client credentials at
+/// all, then with agent A's client_id alone; RFC 6749 §5.2 names `invalid_client`.
+async fn requires_client_auth(ctx: Ctx) -> anyhow::Result<Outcome> {
+    control(&ctx).await?;
+    let id = super::client_id(&ctx, ClientRole::AgentA)?;
+    let res = &ctx.profile().resources;
+    let mut outcomes = Vec::new();
+    for (with_id, what) in [(false, "a token exchange with no client authentication"), (true, "a token exchange with agent A's client_id and no credentials")] {
+        let user = ctx.user_token(json!({}))?;
+        let mut params = vec![("grant_type", GRANT_TOKEN_EXCHANGE), ("subject_token", user.as_str()), ("subject_token_type", TT_JWT)];
+        if res.always_send {
+            params.push(("resource", res.default.as_str()));
+        }
+        if with_id {
+            params.push(("client_id", id.as_str()));
+        }
+        let answer = TokenAnswer::from(&ctx.post_anonymous("token_endpoint", &params).await?);
+        outcomes.push(expect::refused_with(&ctx, &answer, &["invalid_client"], what, "RFC 6749 §3.2.1 / §5.2"));
+    }
+    Ok(expect::all(outcomes))
 }

@@ -24,7 +24,7 @@ pub fn checks() -> Vec<Check> {
 
 /// The identifiers the target may use for `role` as an actor: its client_id, and the `sub` of
 /// its own client-credentials token when one can be had.
-async fn identities(ctx: &Ctx, role: ClientRole) -> anyhow::Result<BTreeSet<String>> {
+pub(crate) async fn identities(ctx: &Ctx, role: ClientRole) -> anyhow::Result<BTreeSet<String>> {
     let mut ids = BTreeSet::from([client_id(ctx, role)?]);
     if let Ok(token) = ctx.issue_token(role).await {
         if let Ok(s) = seen(ctx, &token).await {
@@ -34,7 +34,7 @@ async fn identities(ctx: &Ctx, role: ClientRole) -> anyhow::Result<BTreeSet<Stri
     Ok(ids)
 }
 
-fn one_of(ids: &BTreeSet<String>) -> String {
+pub(crate) fn one_of(ids: &BTreeSet<String>) -> String {
     ids.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(" or ")
 }
 

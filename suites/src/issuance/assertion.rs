@@ -8,7 +8,7 @@ use agentcert_engine::client_auth::{signing_key, JWT_BEARER_ASSERTION};
 use agentcert_engine::jose::{now, random_id, sign_hs256, unsigned};
 use agentcert_engine::oauth::TokenAnswer;
 use agentcert_engine::profile::{AssertionAudience, ClientProfile};
-use agentcert_engine::{Ctx, Outcome};
+use agentcert_engine::{ClientRole, Ctx, Outcome, Verdict};
 use anyhow::{anyhow, bail};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -37,8 +37,13 @@ fn valid_claims(ctx: &Ctx, client: &ClientProfile) -> anyhow::Result<Value> {
 
 /// A client credentials request authenticated by `assertion` (RFC 7521 §4.2).
 async fn send(ctx: &Ctx, client: &ClientProfile, assertion: &str) -> anyhow::Result<TokenAnswer> {
+    send_as(ctx, &client.client_id, assertion).await
+}
+
+/// [`send`] with the `client_id` parameter set to `client_id`, whoever the assertion is about.
+async fn send_as(ctx: &Ctx, client_id: &str, assertion: &str) -> anyhow::Result<TokenAnswer> {
     let mut params = cc_params(ctx);
-    params.push(("client_id".into(), client.client_id.clone()));
+    params.push(("client_id".into(), client_id.to_string()));
     params.push(("client_assertion_type".into(), JWT_BEARER_ASSERTION.into()));
     params.push(("client_assertion".into(), assertion.to_string()));
     Ok(TokenAnswer::from(&post_token(ctx, &params, &[]).await?))
@@ -121,6 +126,81 @@ pub async fn expired(ctx: Ctx) -> anyhow::Result<Outcome> {
     let assertion = signing_key(client)?.sign(None, &claims(client, &audience(&ctx, client)?, now - 900, now - 600))?;
     let answer = send(&ctx, client, &assertion).await?;
     Ok(expect::refused_with(&ctx, &answer, &["invalid_client"], "a client assertion that expired ten minutes ago", RULE))
+}
+
+/// RFC 7523 §2.2 and §3: an assertion with iss = sub = client_id, an `aud` identifying this
+/// server, `exp`, `iat` and a fresh `jti`, signed with the registered key, authenticates the
+/// client. §3 item 3 lets the client identify the server by its token endpoint URL;
+/// draft-ietf-oauth-rfc7523bis makes the issuer identifier the value to use and lets servers
+/// refuse the endpoint URL. So: aud = the issuer refused fails, aud = the token endpoint
+/// refused is a warning.
+pub async fn well_formed_accepted(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let Some(client) = jwt_client(&ctx) else { return Ok(no_jwt_client()) };
+    let key = signing_key(client)?;
+    let (iat, endpoint) = (now(), ctx.endpoint("token_endpoint")?);
+    let by_issuer = send(&ctx, client, &key.sign(None, &claims(client, ctx.issuer(), iat, iat + 60))?).await?;
+    if !by_issuer.is_success() {
+        return Ok(Outcome::fail(format!("a well-formed assertion for {} with aud = the issuer was refused: {}", client.client_id, by_issuer.describe())));
+    }
+    let by_endpoint = send(&ctx, client, &key.sign(None, &claims(client, &endpoint, iat, iat + 60))?).await?;
+    if !by_endpoint.is_success() {
+        return Ok(Outcome {
+            verdict: Verdict::Warn,
+            reason: format!(
+                "aud = the issuer is accepted, but aud = the token endpoint URL ({endpoint}) was refused: {} (RFC 7523 §3 item 3 allows it; draft-ietf-oauth-rfc7523bis does not: reported as a warning)",
+                by_endpoint.describe()
+            ),
+        });
+    }
+    Ok(Outcome::pass(format!("well-formed assertions for {} are accepted with aud = the issuer and aud = the token endpoint", client.client_id)))
+}
+
+/// RFC 7521 §4.2: `client_id` is optional with an assertion, but "if present, the value of
+/// the client_id form parameter MUST identify the same client as is identified by the client
+/// assertion". Sends a valid assertion of one client with the client_id of another (agent B,
+/// or an id no one has), which must not authenticate anybody.
+pub async fn client_id_mismatch(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let Some(client) = client_with_control(&ctx).await? else { return Ok(no_jwt_client()) };
+    let other = ClientRole::ALL
+        .iter()
+        .filter_map(|r| ctx.profile().client(*r))
+        .map(|c| c.client_id.clone())
+        .find(|id| *id != client.client_id)
+        .unwrap_or_else(|| format!("agentcert-other-{}", random_id()));
+    let assertion = signing_key(client)?.sign(None, &valid_claims(&ctx, client)?)?;
+    let answer = send_as(&ctx, &other, &assertion).await?;
+    let what = format!("client_id={other} with a valid assertion whose sub is {}", client.client_id);
+    Ok(expect::refused_with(&ctx, &answer, &["invalid_client", "invalid_request"], &what, "RFC 7521 §4.2 / RFC 7523 §3.2"))
+}
+
+/// draft-ietf-oauth-rfc7523bis §4 has clients type their assertions explicitly, `typ`
+/// `client-authentication+jwt` (RFC 8725 §3.11), and servers accept them, while still
+/// accepting the untyped assertions clients have always sent (catalog: SHOULD). Sends one of
+/// each.
+pub async fn typed_accepted(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let Some(client) = jwt_client(&ctx) else { return Ok(no_jwt_client()) };
+    let key = signing_key(client)?;
+    let mut findings = Vec::new();
+    for typ in [None, Some("client-authentication+jwt")] {
+        let answer = send(&ctx, client, &key.sign(typ, &valid_claims(&ctx, client)?)?).await?;
+        if !answer.is_success() {
+            findings.push(format!("an assertion with {} was refused: {}", typ.map_or("no typ".to_string(), |t| format!("typ {t}")), answer.describe()));
+        }
+    }
+    Ok(Outcome::from_findings(findings, "untyped and client-authentication+jwt typed assertions are both accepted"))
+}
+
+/// RFC 8725 §3.11 (explicit typing) and RFC 9068 §2.1: an access token is typed `at+jwt` so
+/// that it cannot pass for another kind of JWT; RFC 7523 §3: a client assertion is issued by
+/// the client (iss = sub = client_id) and signed with its key. Presents agent A's own access
+/// token as its client assertion: the server signed it, but it authenticates nobody.
+pub async fn access_token_as_assertion(ctx: Ctx) -> anyhow::Result<Outcome> {
+    let Some(client) = client_with_control(&ctx).await? else { return Ok(no_jwt_client()) };
+    let role = ClientRole::ALL.into_iter().find(|r| ctx.profile().client(*r).is_some_and(|c| c.client_id == client.client_id));
+    let token = ctx.issue_token(role.unwrap_or(ClientRole::AgentA)).await?;
+    let answer = send(&ctx, client, &token).await?;
+    let what = format!("{}'s own at+jwt access token presented as its client_assertion", client.client_id);
+    Ok(expect::refused_with(&ctx, &answer, &["invalid_client"], &what, RULE))
 }
 
 /// The SubjectPublicKeyInfo DER of a P-256 public JWK (RFC 5480 §2): a fixed prefix naming

@@ -7,6 +7,10 @@ mod assertion;
 mod auth;
 mod errors;
 mod response;
+mod targets;
+
+pub(crate) use assertion::access_token_as_assertion;
+pub(crate) use targets::{cc_for, two_resource_client};
 
 use agentcert_engine::client_auth;
 use agentcert_engine::http::{Request, Response};
@@ -42,6 +46,9 @@ pub fn checks() -> Vec<Check> {
         check!("issuance.assertion-hs256-public-key-refused", SUITE, "An HS256 client assertion keyed with the client's public key is refused with invalid_client", ["CAUTH-002", "ERR-009"], [], assertion::hs256_public_key),
         check!("issuance.assertion-wrong-aud-refused", SUITE, "A client assertion whose aud is another server is refused with invalid_client", ["CAUTH-002"], [], assertion::wrong_aud),
         check!("issuance.assertion-expired-refused", SUITE, "A client assertion whose exp has passed is refused with invalid_client", ["CAUTH-002"], [], assertion::expired),
+        check!("issuance.private-key-jwt-accepted", SUITE, "A well-formed private_key_jwt assertion is accepted with aud = the issuer (and, or a warning, aud = the token endpoint)", ["CAUTH-001"], [], assertion::well_formed_accepted),
+        check!("issuance.assertion-client-id-mismatch-refused", SUITE, "A client_id naming another client than the assertion's sub is refused", ["CAUTH-003"], [], assertion::client_id_mismatch),
+        check!("issuance.typed-assertion-accepted", SUITE, "Assertions typed client-authentication+jwt are accepted, and so are untyped ones", ["CAUTH-005"], [], assertion::typed_accepted),
         // Token endpoint errors (RFC 6749 §3.2, §5.2).
         check!("issuance.error-json-registered-code", SUITE, "Token endpoint errors are application/json objects with a registered error code", ["ERR-001"], [], errors::error_shape),
         check!("issuance.unknown-grant-unsupported", SUITE, "An unknown grant_type gets unsupported_grant_type", ["ERR-002"], [], errors::unknown_grant),
@@ -50,6 +57,11 @@ pub fn checks() -> Vec<Check> {
         check!("issuance.non-form-body-invalid-request", SUITE, "A JSON body, or a form body labelled text/plain, gets 400 invalid_request, never a token or a 5xx", ["ERR-007"], [], errors::non_form_body),
         check!("issuance.get-issues-no-token", SUITE, "A GET to the token endpoint issues no token", ["ERR-006"], [], errors::get_issues_no_token),
         check!("issuance.unknown-parameter-ignored", SUITE, "An unrecognised extra parameter is ignored: the request still succeeds", ["ERR-005"], [], errors::unknown_parameter_ignored),
+        check!("issuance.empty-parameter-treated-as-omitted", SUITE, "scope= (a parameter without a value) is answered exactly as if scope were omitted", ["ERR-004"], [], targets::empty_parameter_omitted),
+        // Requested scope and resources (RFC 6749 §3.3, RFC 8707 §2).
+        check!("issuance.omitted-scope-default-or-invalid-scope", SUITE, "A request without scope gets a default within the client's allowance, or invalid_scope", ["NARROW-003"], [], targets::omitted_scope),
+        check!("issuance.malformed-resource-invalid-target", SUITE, "A relative resource, or one with a fragment, gets invalid_target", ["NARROW-010"], [], targets::malformed_resource),
+        check!("issuance.multiple-resources-all-or-refused", SUITE, "Two resources get a token valid at both, or invalid_target; neither is silently dropped", ["NARROW-011"], [], targets::multiple_resources),
     ]
 }
 
