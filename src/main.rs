@@ -116,7 +116,8 @@ struct RunArgs {
     /// Run only these suites (repeatable). `agentcert list` shows them.
     #[arg(long = "suite", value_name = "NAME")]
     suites: Vec<String>,
-    /// Where to write results.json and junit.xml.
+    /// Where to write the reports: results.json, junit.xml, report.html, summary.md (and for
+    /// `certify`, the bundle: the directory must be new or empty).
     #[arg(long, value_name = "DIR", default_value = "agentcert-out")]
     out: PathBuf,
     /// Report a wrong error code as a warning instead of a failure (overrides the profile).

@@ -405,7 +405,24 @@ fn the_merge_job_and_the_kustomization_fit_the_workers() {
     let script = std::fs::read_to_string(format!("{}/deploy/k8s/run.sh", env!("CARGO_MANIFEST_DIR"))).unwrap();
     // run.sh stamps the start, the count (completions, parallelism and --workers together),
     // runs the merge after the workers, and copies the run out.
-    for step in ["START_AT=\"$start\"", "\"completions\":$workers,\"parallelism\":$workers", "WORKERS=\"$workers\"", "job-merge.yaml", "$k cp "] {
+    for step in ["START_AT=\"$start\"", r#"completions\":$workers,\"parallelism\":$workers"#, "WORKERS=\"$workers\"", "job-merge.yaml", "$k cp "] {
         assert!(script.contains(step), "run.sh does not {step}");
     }
+}
+
+/// The manifests against Kubernetes' own OpenAPI schemas, strictly (unknown fields refused),
+/// where `kubernetes-validate` (PyPI; it bundles the schemas, no network) is installed. The
+/// field checks above run everywhere; this adds the schema where it can.
+#[test]
+fn the_manifests_pass_kubernetes_schema_validation_where_the_validator_is_installed() {
+    let dir = format!("{}/deploy/k8s", env!("CARGO_MANIFEST_DIR"));
+    let files = ["configmap-target.yaml", "pvc.yaml", "job-workers.yaml", "job-merge.yaml", "fetch-pod.yaml"].map(|f| format!("{dir}/{f}"));
+    let o = match Command::new("kubernetes-validate").arg("--strict").arg("--quiet").args(&files).output() {
+        Ok(o) => o,
+        Err(_) => {
+            eprintln!("kubernetes-validate is not installed (pip install kubernetes-validate): schema validation not run");
+            return;
+        }
+    };
+    assert!(o.status.success(), "{}", text(&o));
 }

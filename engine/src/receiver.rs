@@ -13,21 +13,22 @@
 //! stream-management token, start a receiver and open a push stream on the target.
 
 pub mod management;
+mod session;
 pub mod set;
 
-use crate::discovery::Metadata;
-use crate::http::Recorder;
+pub use session::Session;
+
 use crate::jose::{decode_unverified, random_id};
-use crate::profile::TargetProfile;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use management::{Management, TransmitterConfig};
 use serde_json::{json, Value};
 use set::{Expectations, Finding, Rule};
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Notify};
@@ -81,21 +82,38 @@ impl Arrival {
     pub fn broken(&self, rule: Rule) -> Vec<&Finding> {
         self.findings.iter().filter(|f| f.rule == rule).collect()
     }
-    /// Is this SET about the JWT whose `jti` is `jti`? Looks at the top-level `sub_id`
-    /// (SSF 1.0 §3.1) and, for CAEP events defined before it, at each event's `subject`.
+    /// Is this SET about the JWT whose `jti` is `jti`?
     pub fn is_about_jti(&self, jti: &str) -> bool {
+        self.token_jtis().iter().any(|j| j == jti)
+    }
+
+    /// The `jti`s of the tokens this SET is about: from the top-level `sub_id` (SSF 1.0 §3.1)
+    /// and, for CAEP events defined before it, each event's `subject`.
+    pub fn token_jtis(&self) -> Vec<String> {
         let c = self.claims();
         let mut subjects = vec![c.get("sub_id")];
         if let Some(events) = c.get("events").and_then(Value::as_object) {
             subjects.extend(events.values().map(|e| e.get("subject")));
         }
-        subjects.into_iter().flatten().any(|s| s.get("jti").and_then(Value::as_str) == Some(jti))
+        subjects.into_iter().flatten().filter_map(|s| s.get("jti").and_then(Value::as_str)).map(str::to_string).collect()
     }
+}
+
+/// Counts of what arrived, for load scenarios that do not keep every SET.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub received: u64,
+    /// SETs with at least one finding (bad signature, wrong aud, …).
+    pub invalid: u64,
 }
 
 struct Inner {
     expect: RwLock<Expectations>,
     arrivals: Mutex<Vec<Arrival>>,
+    /// `jti` of the token a SET is about → when the first such SET arrived.
+    index: Mutex<HashMap<String, Instant>>,
+    tally: Mutex<Tally>,
+    keep: AtomicBool,
     notify: Notify,
     authorization: String,
 }
@@ -105,7 +123,20 @@ impl Inner {
         let at = Instant::now();
         let findings = set::validate(&set, &self.expect.read().unwrap_or_else(|e| e.into_inner()));
         let arrival = Arrival { at, via, set, content_type, authorization, findings };
-        self.arrivals.lock().unwrap_or_else(|e| e.into_inner()).push(arrival.clone());
+        {
+            let mut index = self.index.lock().unwrap_or_else(|e| e.into_inner());
+            for jti in arrival.token_jtis() {
+                index.entry(jti).or_insert(at);
+            }
+        }
+        {
+            let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+            tally.received += 1;
+            tally.invalid += u64::from(!arrival.findings.is_empty());
+        }
+        if self.keep.load(Ordering::Relaxed) {
+            self.arrivals.lock().unwrap_or_else(|e| e.into_inner()).push(arrival.clone());
+        }
         self.notify.notify_waiters();
         arrival
     }
@@ -137,6 +168,9 @@ impl Receiver {
         let inner = Arc::new(Inner {
             expect: RwLock::default(),
             arrivals: Mutex::default(),
+            index: Mutex::default(),
+            tally: Mutex::default(),
+            keep: AtomicBool::new(true),
             notify: Notify::new(),
             authorization: format!("Bearer {}", random_id()),
         });
@@ -200,6 +234,36 @@ impl Receiver {
     pub async fn wait_for_jti(&self, jti: &str, timeout: Duration) -> Option<Arrival> {
         self.wait_for(timeout, |a| a.is_about_jti(jti)).await
     }
+
+    /// When the first SET about the token `jti` arrived, waiting up to `timeout`. Served from
+    /// an index, so it stays cheap with many SETs, and works when arrivals are not kept.
+    pub async fn arrival_of(&self, jti: &str, timeout: Duration) -> Option<Instant> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notified = self.inner.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(at) = self.inner.index.lock().unwrap_or_else(|e| e.into_inner()).get(jti) {
+                return Some(*at);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            let _ = tokio::time::timeout(left, notified).await;
+        }
+    }
+
+    /// Whether every SET is kept for [`Receiver::arrivals`] (the default). A load scenario
+    /// turns it off: the index of arrival times and the [`Tally`] are kept either way.
+    pub fn keep_arrivals(&self, keep: bool) {
+        self.inner.keep.store(keep, Ordering::Relaxed);
+    }
+
+    /// How many SETs arrived, and how many broke a rule.
+    pub fn tally(&self) -> Tally {
+        *self.inner.tally.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Drop for Receiver {
@@ -235,51 +299,41 @@ async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byte
     }
 }
 
-/// A receiver with one push stream open on the target: what a check or a load scenario needs
-/// to see revocations arrive. Close it to delete the stream.
-pub struct Session {
-    pub receiver: Receiver,
-    pub management: Management,
-    /// The stream configuration the Transmitter answered with (SSF 1.0 §8.1.1.1).
-    pub stream: Value,
-    pub stream_id: String,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jose::SigningKey;
 
-impl Session {
-    /// Discovers the Transmitter for the target's issuer, gets a stream-management token for
-    /// `[signals].client`, starts a receiver on `[signals].listen` and creates a push stream
-    /// for CAEP session-revoked events. SETs are then validated against the configuration's
-    /// issuer and `jwks_uri` and the stream's `aud`.
-    pub async fn open(http: &Recorder, profile: &TargetProfile, metadata: &Metadata) -> anyhow::Result<Session> {
-        let token_endpoint = metadata.str("token_endpoint").ok_or_else(|| anyhow::anyhow!("metadata has no token_endpoint"))?;
-        let config = TransmitterConfig::fetch(http, profile.issuer()).await?;
-        let token = management::receiver_token(http, profile, token_endpoint).await?;
-        let receiver = Receiver::start(&profile.signals.listen, profile.signals.endpoint_url.as_deref()).await?;
-        let management = Management::new(http.clone(), config, token);
-        let body = json!({ "delivery": receiver.push_delivery(), "events_requested": [SESSION_REVOKED], "description": "agentcert signals receiver" });
-        let resp = management.create(&body).await?;
-        if resp.status != 201 {
-            anyhow::bail!("setup: creating a push stream answered HTTP {}: {}", resp.status, crate::http::snippet(&resp.body));
-        }
-        let stream = resp.json()?;
-        let stream_id = stream.get("stream_id").and_then(Value::as_str).ok_or_else(|| anyhow::anyhow!("setup: the created stream has no stream_id"))?.to_string();
-        let jwks = management.config.jwks(http).await.ok();
-        receiver.expect(Expectations { issuer: Some(profile.issuer().to_string()), audience: stream.get("aud").cloned(), jwks });
-        Ok(Session { receiver, management, stream, stream_id })
-    }
-
-    /// How long after `since` the first SET about the token `jti` arrived, waiting up to
-    /// `timeout` (`None`: it did not arrive in time).
-    pub async fn latency(&self, jti: &str, since: Instant, timeout: Duration) -> Option<Duration> {
-        self.receiver.wait_for_jti(jti, timeout).await.map(|a| a.at.saturating_duration_since(since))
-    }
-
-    /// Deletes the stream (SSF 1.0 §8.1.1.5) and stops the receiver.
-    pub async fn close(self) -> anyhow::Result<()> {
-        let resp = self.management.delete(&self.stream_id).await?;
-        if resp.status != 204 {
-            anyhow::bail!("deleting stream {} answered HTTP {}", self.stream_id, resp.status);
-        }
-        Ok(())
+    #[tokio::test]
+    async fn records_validates_and_answers_pushes() {
+        let key = SigningKey::generate().unwrap();
+        let receiver = Receiver::start("127.0.0.1:0", None).await.unwrap();
+        receiver.expect(Expectations { issuer: Some("https://as.example".into()), audience: Some(json!("rs")), jwks: Some(key.jwks()) });
+        let claims = json!({
+            "iss": "https://as.example", "jti": "s1", "iat": 1, "aud": "rs",
+            "sub_id": { "format": "jwt_id", "iss": "https://as.example", "jti": "t1" },
+            "events": { SESSION_REVOKED: {} },
+        });
+        let set = key.sign(Some("secevent+jwt"), &claims).unwrap();
+        let http = reqwest::Client::new();
+        let push = |auth: Option<&str>, body: String| {
+            let mut r = http.post(receiver.endpoint_url()).header("content-type", SECEVENT_MEDIA_TYPE).body(body);
+            if let Some(a) = auth {
+                r = r.header("authorization", a);
+            }
+            r.send()
+        };
+        let sent = Instant::now();
+        assert_eq!(push(Some(receiver.authorization_header()), set.clone()).await.unwrap().status(), 202);
+        assert!(receiver.arrival_of("t1", Duration::from_secs(1)).await.unwrap() >= sent);
+        let refused = push(None, set).await.unwrap();
+        assert_eq!(refused.status(), 400);
+        assert_eq!(refused.json::<Value>().await.unwrap()["err"], "authentication_failed");
+        let forged = SigningKey::generate().unwrap().sign(Some("secevent+jwt"), &claims).unwrap();
+        let answer = push(Some(receiver.authorization_header()), forged).await.unwrap();
+        assert_eq!(answer.json::<Value>().await.unwrap()["err"], "invalid_key");
+        assert_eq!(receiver.tally(), Tally { received: 3, invalid: 1 });
+        assert_eq!(receiver.arrivals().len(), 3);
+        assert!(receiver.arrival_of("t2", Duration::from_millis(50)).await.is_none());
     }
 }

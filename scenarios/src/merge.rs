@@ -18,6 +18,7 @@
 //! same worker count, and every worker exactly once. Anything else is refused (exit 2).
 
 use crate::histogram::{interval_log, new_histogram, percentile_distribution, summary, Interval};
+use crate::scenario::population_model;
 use crate::threshold::Threshold;
 use agentcert_engine::results::{LoadResult, RunResults, TokenVolume, WorkerInfo};
 use base64::Engine as _;
@@ -256,18 +257,19 @@ fn merge_scenario(entries: &[(&Path, &LoadResult)], out: &Path) -> Result<(LoadR
     Ok((merged, written))
 }
 
-/// The population's token figures of every worker, as one population: counts and modelled
-/// rates summed, ratios recomputed from the sums.
+/// The population's token figures of every worker, as one population: counts summed, the
+/// steady-state model evaluated for all the agents, ratios recomputed from the sums.
 fn merge_volumes(vs: &[&TokenVolume], duration: Duration) -> TokenVolume {
     let first = vs[0];
+    let agents: u64 = vs.iter().map(|v| v.agents).sum();
     let actions: u64 = vs.iter().map(|v| v.actions).sum();
     let issued: u64 = vs.iter().map(|v| v.tokens_issued).sum();
-    let none: f64 = vs.iter().map(|v| v.model_tokens_per_s_none).sum();
-    let reuse: f64 = vs.iter().map(|v| v.model_tokens_per_s_reuse).sum();
+    let valid = Duration::from_secs_f64((first.token_lifetime_s - first.clock_skew_s).max(0.0));
+    let (none, reuse) = population_model(agents, first.actions_per_hour, valid);
     // A worker's measured ratio is its actions per token a reusing cache needed.
     let reuse_issued: f64 = vs.iter().filter(|v| v.measured_saving_ratio > 0.0).map(|v| v.actions as f64 / v.measured_saving_ratio).sum();
     TokenVolume {
-        agents: vs.iter().map(|v| v.agents).sum(),
+        agents,
         actions,
         tokens_issued: issued,
         tokens_per_s: round3(issued as f64 / duration.as_secs_f64().max(f64::MIN_POSITIVE)),
@@ -409,15 +411,17 @@ mod tests {
             agents,
             actions,
             tokens_issued: issued,
-            model_tokens_per_s_none: agents as f64 / 10.0,
-            model_tokens_per_s_reuse: agents as f64 / 40.0,
+            actions_per_hour: 360.0,
+            token_lifetime_s: 300.0,
+            clock_skew_s: 60.0,
             measured_saving_ratio: ratio,
             token_cache: "reuse".into(),
             ..Default::default()
         };
         let m = merge_volumes(&[&v(500, 100, 50, 2.0), &v(500, 300, 100, 3.0)], Duration::from_secs(10));
         assert_eq!((m.agents, m.actions, m.tokens_issued), (1000, 400, 150));
-        assert_eq!((m.tokens_per_s, m.model_tokens_per_s_none, m.model_tokens_per_s_reuse, m.model_saving_ratio), (15.0, 100.0, 25.0, 4.0));
+        // 1000 agents acting every 10 s, a token good for 240 s serving 24 actions.
+        assert_eq!((m.tokens_per_s, m.model_tokens_per_s_none, m.model_tokens_per_s_reuse, m.model_saving_ratio), (15.0, 100.0, 4.167, 24.0));
         assert_eq!(m.measured_saving_ratio, 2.667, "400 actions for 50 + 100 tokens");
     }
 }

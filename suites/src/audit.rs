@@ -51,8 +51,9 @@ fn actors(claims: &Map<String, Value>) -> Vec<String> {
     out
 }
 
-/// One token judged: `label` names it, `sub` and `client` are what it must say (None: only
-/// present), `chain` the actors expected from the current one outwards.
+/// One token judged: `label` names it, `sub` and `client` are what it must say (`sub` None: a
+/// token with no resource owner, for which client_id stands), `chain` the actors expected
+/// from the current one outwards.
 struct Expected<'a> {
     label: &'a str,
     sub: Option<&'a str>,
@@ -68,7 +69,10 @@ fn judge(claims: &Map<String, Value>, via: &str, e: &Expected<'_>, jtis: &mut BT
         Some(_) => {}
     }
     match (s("sub"), e.sub) {
-        (None, _) => findings.push(format!("{}: no sub ({via})", e.label)),
+        // No resource owner: the client is the principal, and client_id names it (RFC 9068
+        // §2.2 has sub identify the client then; access-token.required-claims judges the JWT).
+        (None, None) => {}
+        (None, Some(_)) => findings.push(format!("{}: no sub ({via}), so whose authority it carries is unknown", e.label)),
         (Some(got), Some(want)) if got != want => findings.push(format!("{}: sub is {got:?}, not {want:?}", e.label)),
         _ => {}
     }
@@ -88,7 +92,8 @@ fn judge(claims: &Map<String, Value>, via: &str, e: &Expected<'_>, jtis: &mut BT
 /// RFC 9068 §2.2: `jti`, `sub` and `client_id` are REQUIRED in a JWT access token (RFC 7662
 /// §2.2 offers the same members at introspection), and RFC 8693 §4.1 `act` names who acts.
 /// agentcert's profile (AUDIT-001) asks for all of it on every token an agent can hold, so
-/// that any use can be traced to one token, its principal, its client and its actors. Judges
+/// that any use can be traced to one token, its principal, its client and its actors (on a
+/// client credentials token, client_id names the principal). Judges
 /// agent A's client credentials token and, with token exchange, a delegated token (user →
 /// A) and a two-hop one (→ B); every jti must differ.
 async fn attributable(ctx: Ctx) -> anyhow::Result<Outcome> {

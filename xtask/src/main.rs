@@ -1,11 +1,22 @@
 //! `cargo xtask`: the project's own scripts, in Rust so they run wherever cargo does.
 //!
-//! - `cargo xtask test`: installs what the tests need (the npm peer servers), then runs the
-//!   whole test suite. This is the README's test command, and what CI runs.
+//! - `cargo xtask test`: installs what the tests need (the peer servers, and Chromium for the
+//!   report's browser test when /usr/bin/chromium is missing), then runs the whole test
+//!   suite. This is the README's test command, and what CI runs.
 //! - `cargo xtask peer NAME`: installs a real third-party peer server and runs it on loopback
 //!   in the foreground, for pointing `agentcert run --target fixtures/targets/NAME.toml` at it.
 //! - `cargo xtask peer-install`: installs every peer without starting any.
 //! - `cargo xtask requirements`: regenerates REQUIREMENTS.md from the catalog.
+//! - `cargo xtask bench [B1 … B5]`: the benchmarks (release build, loopback, a few minutes),
+//!   results in `target/bench/`; BENCHMARKS.md records a run.
+
+mod bench;
+#[cfg(feature = "bench")]
+mod bench_proc;
+#[cfg(feature = "bench")]
+mod bench_run;
+#[cfg(feature = "bench")]
+mod bench_servers;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -41,13 +52,16 @@ fn main() {
             None => Err(anyhow::anyhow!("usage: cargo xtask peer NAME   (peers: {})", peer_names())),
         },
         Some("peer-install") => PEERS.iter().try_for_each(install),
+        Some("bench") => bench::bench(&args[1..]),
+        #[cfg(feature = "bench")]
+        Some("bench-run") => bench_run::main(&args[1..]),
         Some("requirements") => run(Command::new(env!("CARGO"))
             .args(["test", "-q", "-p", "agentcert-suites", "requirements_md"])
             .env("UPDATE_REQUIREMENTS", "1")
             .current_dir(root())),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test            install the peer servers, then run every test\n  peer NAME       install and run a peer server on loopback ({})\n  peer-install    install every peer server\n  requirements    regenerate REQUIREMENTS.md from suites/requirements.toml",
+                "usage: cargo xtask <command>\n\n  test            install the peer servers and Chromium, then run every test\n  peer NAME       install and run a peer server on loopback ({})\n  peer-install    install every peer server\n  requirements    regenerate REQUIREMENTS.md from suites/requirements.toml\n  bench [B1..B5]  run the benchmarks (release build, loopback; writes target/bench/)",
                 peer_names()
             );
             std::process::exit(2);
@@ -84,6 +98,7 @@ fn install(peer: &Peer) -> Result<()> {
 
 fn test(extra: &[String]) -> Result<()> {
     PEERS.iter().try_for_each(install)?;
+    install_chromium()?;
     // The peer tests start their servers themselves; this tells them the peers were
     // installed, so a missing one is a failure rather than a skip.
     run(Command::new(env!("CARGO"))
@@ -91,6 +106,16 @@ fn test(extra: &[String]) -> Result<()> {
         .args(extra)
         .env("AGENTCERT_REQUIRE_PEERS", "1")
         .current_dir(root()))
+}
+
+/// tests/report_browser.rs opens report.html in Debian's headless Chromium. Installed only
+/// when missing: apt-get is slow, and a machine that has it may have it pinned.
+fn install_chromium() -> Result<()> {
+    if Path::new("/usr/bin/chromium").exists() {
+        return Ok(());
+    }
+    run(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
+    run(Command::new("apt-get").args(["install", "-y", "chromium"]).env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
 fn peer(name: &str, extra: &[String]) -> Result<()> {

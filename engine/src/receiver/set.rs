@@ -131,3 +131,47 @@ pub fn validate(set: &str, expect: &Expectations) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jose::{unsigned, SigningKey};
+    use serde_json::json;
+
+    fn claims() -> Value {
+        json!({
+            "iss": "https://as.example", "jti": "s1", "iat": 1, "aud": "rs",
+            "sub_id": { "format": "jwt_id", "iss": "https://as.example", "jti": "t1" },
+            "events": { crate::receiver::SESSION_REVOKED: {} },
+        })
+    }
+
+    fn rules(set: &str, key: &SigningKey) -> Vec<Rule> {
+        let expect = Expectations { issuer: Some("https://as.example".into()), audience: Some(json!("rs")), jwks: Some(key.jwks()) };
+        validate(set, &expect).into_iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn each_broken_rule_is_named() {
+        let key = SigningKey::generate().unwrap();
+        let with = |patch: Value| {
+            let mut c = claims();
+            crate::home_issuer::merge(&mut c, patch);
+            key.sign(Some(SECEVENT_JWT), &c).unwrap()
+        };
+        assert_eq!(rules(&with(json!({})), &key), vec![]);
+        assert_eq!(rules(&key.sign(Some("application/secevent+jwt"), &claims()).unwrap(), &key), vec![]);
+        assert_eq!(rules(&key.sign(Some("JWT"), &claims()).unwrap(), &key), vec![Rule::Typ]);
+        assert!(rules(&unsigned(&claims()), &key).contains(&Rule::Signature));
+        assert_eq!(rules(&with(json!({"iss": "https://as.example/"})), &key), vec![Rule::Iss]);
+        assert_eq!(rules(&with(json!({"aud": ["rs", "other"]})), &key), vec![Rule::Aud]);
+        assert_eq!(rules(&with(json!({"sub": "t1"})), &key), vec![Rule::Sub]);
+        assert_eq!(rules(&with(json!({"exp": 2})), &key), vec![Rule::Exp]);
+        assert_eq!(rules(&with(json!({"sub_id": null})), &key), vec![Rule::SubId]);
+        assert_eq!(rules(&with(json!({"jti": null})), &key), vec![Rule::Format]);
+        let two = json!({ crate::receiver::SESSION_REVOKED: {}, crate::receiver::VERIFICATION: {} });
+        assert_eq!(rules(&with(json!({"events": two})), &key), vec![Rule::OneEvent]);
+        let other = SigningKey::generate().unwrap();
+        assert_eq!(rules(&other.sign(Some(SECEVENT_JWT), &claims()).unwrap(), &key), vec![Rule::Signature]);
+    }
+}

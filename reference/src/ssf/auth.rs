@@ -9,10 +9,9 @@
 //! `ssf.manage`, everything else needs `ssf.manage` (CAEP Interoperability Profile, "OAuth
 //! Scopes"). The Receiver is the token's client; it sees only its own streams.
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use axum::http::{header, HeaderMap, StatusCode};
 
+use super::streams::Refusal;
 use crate::access_token::OwnToken;
 use crate::faults::Fault;
 use crate::jwt;
@@ -29,7 +28,7 @@ pub enum Need {
 }
 
 /// The Receiver making the request: the client id of its access token.
-pub fn receiver(state: &AppState, headers: &HeaderMap, need: Need) -> Result<String, Response> {
+pub fn receiver(state: &AppState, headers: &HeaderMap, need: Need) -> Result<String, Refusal> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -40,33 +39,28 @@ pub fn receiver(state: &AppState, headers: &HeaderMap, need: Need) -> Result<Str
     if state.faults.has(Fault::SsfStreamNoAuth) {
         return Ok(own.map_or_else(|| "anonymous".to_string(), |o| o.record.client_id));
     }
-    let Some(token) = bearer else { return Err(challenge(StatusCode::UNAUTHORIZED, None)) };
+    if bearer.is_none_or(str::is_empty) {
+        return Err(challenge(StatusCode::UNAUTHORIZED, None));
+    }
     // The interop profile: verify "validity, integrity, expiration and revocation status".
-    let own = match own {
-        Some(own) if !own.record.revoked && !own.expired(jwt::now()) => own,
-        _ if token.is_empty() => return Err(challenge(StatusCode::UNAUTHORIZED, None)),
-        _ => return Err(challenge(StatusCode::UNAUTHORIZED, Some(("invalid_token", "the access token is not active")))),
+    let Some(own) = own.filter(|o| !o.record.revoked && !o.expired(jwt::now())) else {
+        return Err(challenge(StatusCode::UNAUTHORIZED, Some(("invalid_token", "the access token is not active"))));
     };
     let scope = own.scope();
     let enough = scope.iter().any(|s| s == SCOPE_MANAGE) || (need == Need::Read && scope.iter().any(|s| s == SCOPE_READ));
     if !enough {
-        let wanted = if need == Need::Read { "ssf.read" } else { "ssf.manage" };
+        let wanted = if need == Need::Read { SCOPE_READ } else { SCOPE_MANAGE };
         return Err(challenge(StatusCode::FORBIDDEN, Some(("insufficient_scope", wanted))));
     }
     Ok(own.record.client_id)
 }
 
 /// RFC 6750 §3: a `WWW-Authenticate: Bearer` challenge, with the error when there is one.
-fn challenge(status: StatusCode, error: Option<(&str, &str)>) -> Response {
+fn challenge(status: StatusCode, error: Option<(&str, &str)>) -> Refusal {
     let value = match error {
         None => "Bearer realm=\"ssf\"".to_string(),
         Some(("insufficient_scope", scope)) => format!("Bearer realm=\"ssf\", error=\"insufficient_scope\", scope=\"{scope}\""),
         Some((code, description)) => format!("Bearer realm=\"ssf\", error=\"{code}\", error_description=\"{description}\""),
     };
-    let body = json!({ "error": error.map_or("unauthorized", |(c, _)| c) });
-    let mut response = (status, axum::Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    response
+    Refusal { status, error: error.map_or("unauthorized", |(c, _)| c).to_string(), challenge: Some(value) }
 }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::auth::{self, Need};
-use super::streams::{error, json_object, not_found, respond};
+use super::streams::{error, json_object, not_found, respond, Refusal};
 use super::Delivery;
 use crate::faults::Fault;
 use crate::state::AppState;
@@ -55,21 +55,12 @@ pub fn push(state: &Arc<AppState>, url: String, authorization: Option<String>, s
 /// `POST {issuer}/ssf/poll/{stream_id}` (RFC 8936 §2.1): acknowledges `ack` (and `setErrs`),
 /// then answers `{"sets": {jti: SET, …}, "moreAvailable": bool}` (§2.2) with up to `maxEvents`
 /// SETs not yet acknowledged. Protected like the management API (SSF 1.0 §7.1.1).
-pub async fn poll(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    let owner = match auth::receiver(&state, &headers, Need::Read) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let request = match json_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+pub async fn poll(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Result<Response, Refusal> {
+    let owner = auth::receiver(&state, &headers, Need::Read)?;
+    let request = json_object(&body)?;
     let max = match request.get("maxEvents") {
         None => usize::MAX,
-        Some(v) => match v.as_u64() {
-            Some(n) => n as usize,
-            None => return error(StatusCode::BAD_REQUEST, "maxEvents is not a non-negative integer"),
-        },
+        Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| error(StatusCode::BAD_REQUEST, "maxEvents is not a non-negative integer"))?,
     };
     let return_immediately = request.get("returnImmediately").and_then(Value::as_bool).unwrap_or(false);
     let mut done: Vec<String> = request.get("ack").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
@@ -79,9 +70,9 @@ pub async fn poll(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(i
     loop {
         let answer = {
             let mut streams = state.ssf.streams();
-            let Some(stream) = streams.get_mut(&id).filter(|s| s.owner == owner) else { return not_found() };
+            let stream = streams.get_mut(&id).filter(|s| s.owner == owner).ok_or_else(not_found)?;
             if stream.delivery != Delivery::Poll {
-                return error(StatusCode::BAD_REQUEST, "this stream delivers by push, not poll");
+                return Err(error(StatusCode::BAD_REQUEST, "this stream delivers by push, not poll"));
             }
             stream.queue.retain(|(jti, _)| !done.contains(jti));
             done.clear();
@@ -91,7 +82,7 @@ pub async fn poll(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(i
         };
         let (batch, more) = answer;
         if !batch.is_empty() || return_immediately || max == 0 || Instant::now() >= deadline {
-            return respond(StatusCode::OK, poll_body(&state, batch, more));
+            return Ok(respond(StatusCode::OK, poll_body(&state, batch, more)));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -18,20 +18,10 @@ use crate::jwt;
 use crate::state::AppState;
 
 /// `POST {configuration_endpoint}` (SSF 1.0 §8.1.1.1): 201 with the new stream's configuration.
-pub async fn create(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let owner = match auth::receiver(&state, &headers, Need::Manage) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let body = match json_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let (delivery, events_requested, description) = match receiver_supplied(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let Some(id) = jwt::random_id() else { return error(StatusCode::INTERNAL_SERVER_ERROR, "no randomness") };
+pub async fn create(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
+    let owner = auth::receiver(&state, &headers, Need::Manage)?;
+    let (delivery, events_requested, description) = receiver_supplied(&json_object(&body)?)?;
+    let id = jwt::random_id().ok_or_else(|| error(StatusCode::INTERNAL_SERVER_ERROR, "no randomness"))?;
     let stream = Stream {
         id: id.clone(),
         aud: owner.clone(),
@@ -47,66 +37,51 @@ pub async fn create(State(state): State<Arc<AppState>>, headers: HeaderMap, body
     };
     let config = stream.config(&state);
     state.ssf.streams().insert(id, stream);
-    respond(StatusCode::CREATED, config)
+    Ok(respond(StatusCode::CREATED, config))
 }
 
 /// `GET {configuration_endpoint}[?stream_id=]` (SSF 1.0 §8.1.1.2): one stream, or the list of
 /// the Receiver's streams when no `stream_id` is given.
-pub async fn read(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
-    let owner = match auth::receiver(&state, &headers, Need::Read) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
+pub async fn read(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Result<Response, Refusal> {
+    let owner = auth::receiver(&state, &headers, Need::Read)?;
     let streams = state.ssf.streams();
-    match q.get("stream_id") {
-        Some(id) => match streams.get(id).filter(|s| s.owner == owner) {
-            Some(s) => respond(StatusCode::OK, s.config(&state)),
-            None => not_found(),
-        },
+    Ok(match q.get("stream_id") {
+        Some(id) => respond(StatusCode::OK, streams.get(id).filter(|s| s.owner == owner).ok_or_else(not_found)?.config(&state)),
         None => {
             let mut mine: Vec<&Stream> = streams.values().filter(|s| s.owner == owner).collect();
             mine.sort_by(|a, b| a.id.cmp(&b.id));
             respond(StatusCode::OK, Value::Array(mine.iter().map(|s| s.config(&state)).collect()))
         }
-    }
+    })
 }
 
 /// `PATCH {configuration_endpoint}` (SSF 1.0 §8.1.1.3): Receiver-Supplied properties present
 /// are updated, missing ones left alone; Transmitter-Supplied ones must match.
-pub async fn update(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn update(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
     change(&state, &headers, &body, false)
 }
 
 /// `PUT {configuration_endpoint}` (SSF 1.0 §8.1.1.4): the Receiver-Supplied properties are
 /// replaced as a whole; missing ones are deleted.
-pub async fn replace(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn replace(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
     change(&state, &headers, &body, true)
 }
 
-fn change(state: &AppState, headers: &HeaderMap, body: &Bytes, replace: bool) -> Response {
-    let owner = match auth::receiver(state, headers, Need::Manage) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let body = match json_object(body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let Some(id) = body.get("stream_id").and_then(Value::as_str) else { return error(StatusCode::BAD_REQUEST, "stream_id is required") };
+fn change(state: &AppState, headers: &HeaderMap, body: &Bytes, replace: bool) -> Result<Response, Refusal> {
+    let owner = auth::receiver(state, headers, Need::Manage)?;
+    let body = json_object(body)?;
+    let id = body.get("stream_id").and_then(Value::as_str).ok_or_else(|| error(StatusCode::BAD_REQUEST, "stream_id is required"))?;
     let mut streams = state.ssf.streams();
-    let Some(stream) = streams.get_mut(id).filter(|s| s.owner == owner) else { return not_found() };
+    let stream = streams.get_mut(id).filter(|s| s.owner == owner).ok_or_else(not_found)?;
     // "Transmitter-Supplied properties besides the stream_id MAY be present, but they MUST
     // match the expected value."
     let current = stream.config(state);
     for name in ["iss", "aud", "events_supported", "events_delivered"] {
         if body.get(name).is_some_and(|v| Some(v) != current.get(name)) {
-            return error(StatusCode::BAD_REQUEST, &format!("{name} is Transmitter-Supplied and does not match"));
+            return Err(error(StatusCode::BAD_REQUEST, &format!("{name} is Transmitter-Supplied and does not match")));
         }
     }
-    let (delivery, events_requested, description) = match receiver_supplied(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (delivery, events_requested, description) = receiver_supplied(&body)?;
     if replace || body.contains_key("delivery") {
         stream.delivery = delivery;
     }
@@ -116,33 +91,26 @@ fn change(state: &AppState, headers: &HeaderMap, body: &Bytes, replace: bool) ->
     if replace || body.contains_key("description") {
         stream.description = description;
     }
-    respond(StatusCode::OK, stream.config(state))
+    Ok(respond(StatusCode::OK, stream.config(state)))
 }
 
 /// `DELETE {configuration_endpoint}?stream_id=` (SSF 1.0 §8.1.1.5): 204 once it is gone.
-pub async fn delete(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
-    let owner = match auth::receiver(&state, &headers, Need::Manage) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let Some(id) = q.get("stream_id") else { return error(StatusCode::BAD_REQUEST, "stream_id is required") };
+pub async fn delete(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Result<Response, Refusal> {
+    let owner = auth::receiver(&state, &headers, Need::Manage)?;
+    let id = q.get("stream_id").ok_or_else(|| error(StatusCode::BAD_REQUEST, "stream_id is required"))?;
     let mut streams = state.ssf.streams();
-    if !streams.get(id).is_some_and(|s| s.owner == owner) {
-        return not_found();
-    }
+    streams.get(id).filter(|s| s.owner == owner).ok_or_else(not_found)?;
     if !state.faults.has(Fault::SsfStreamDeleteNoop) {
         streams.remove(id);
     }
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    no_store(&mut response);
-    response
+    Ok(empty(StatusCode::NO_CONTENT))
 }
 
 type ReceiverSupplied = (Delivery, Option<Vec<String>>, Option<String>);
 
 /// The Receiver-Supplied properties (SSF 1.0 §8.1.1.1): `delivery` (poll when absent),
 /// `events_requested`, `description`.
-fn receiver_supplied(body: &Map<String, Value>) -> Result<ReceiverSupplied, Response> {
+fn receiver_supplied(body: &Map<String, Value>) -> Result<ReceiverSupplied, Refusal> {
     let bad = |m: &str| error(StatusCode::BAD_REQUEST, m);
     let delivery = match body.get("delivery") {
         // "If the request does not contain the delivery property, then the Transmitter MUST
@@ -182,7 +150,7 @@ fn receiver_supplied(body: &Map<String, Value>) -> Result<ReceiverSupplied, Resp
 }
 
 /// The request body as a JSON object, or 400 ("if the request cannot be parsed").
-pub fn json_object(body: &Bytes) -> Result<Map<String, Value>, Response> {
+pub fn json_object(body: &Bytes) -> Result<Map<String, Value>, Refusal> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(error(StatusCode::BAD_REQUEST, "the request body is not a JSON object")),
@@ -196,11 +164,37 @@ pub fn respond(status: StatusCode, body: Value) -> Response {
     response
 }
 
-pub fn error(status: StatusCode, description: &str) -> Response {
-    respond(status, json!({ "error": description }))
+/// An answer with no body (204, or the empty 200 of SSF 1.0 §8.1.3.2).
+pub fn empty(status: StatusCode) -> Response {
+    let mut response = status.into_response();
+    no_store(&mut response);
+    response
+}
+
+/// A refused management request: its status, why, and (for 401/403) the RFC 6750 §3
+/// `WWW-Authenticate` challenge.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub error: String,
+    pub challenge: Option<String>,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut response = respond(self.status, json!({ "error": self.error }));
+        if let Some(v) = self.challenge.and_then(|c| axum::http::HeaderValue::from_str(&c).ok()) {
+            response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, v);
+        }
+        response
+    }
+}
+
+pub fn error(status: StatusCode, description: &str) -> Refusal {
+    Refusal { status, error: description.to_string(), challenge: None }
 }
 
 /// "404 if there is no Event Stream with the given stream_id for this Event Receiver".
-pub fn not_found() -> Response {
+pub fn not_found() -> Refusal {
     error(StatusCode::NOT_FOUND, "no such stream for this receiver")
 }

@@ -130,29 +130,38 @@ pub async fn expired(ctx: Ctx) -> anyhow::Result<Outcome> {
 
 /// RFC 7523 §2.2 and §3: an assertion with iss = sub = client_id, an `aud` identifying this
 /// server, `exp`, `iat` and a fresh `jti`, signed with the registered key, authenticates the
-/// client. §3 item 3 lets the client identify the server by its token endpoint URL;
-/// draft-ietf-oauth-rfc7523bis makes the issuer identifier the value to use and lets servers
-/// refuse the endpoint URL. So: aud = the issuer refused fails, aud = the token endpoint
-/// refused is a warning.
+/// client. Which `aud` strings identify the server is agreed out of band (§5), so the one the
+/// profile names must work (fail otherwise), and the other of issuer / token endpoint URL
+/// should (a warning): §3 item 3 offers the token endpoint URL, and
+/// draft-ietf-oauth-rfc7523bis makes the issuer identifier the value servers accept.
 pub async fn well_formed_accepted(ctx: Ctx) -> anyhow::Result<Outcome> {
     let Some(client) = jwt_client(&ctx) else { return Ok(no_jwt_client()) };
     let key = signing_key(client)?;
     let (iat, endpoint) = (now(), ctx.endpoint("token_endpoint")?);
-    let by_issuer = send(&ctx, client, &key.sign(None, &claims(client, ctx.issuer(), iat, iat + 60))?).await?;
-    if !by_issuer.is_success() {
-        return Ok(Outcome::fail(format!("a well-formed assertion for {} with aud = the issuer was refused: {}", client.client_id, by_issuer.describe())));
+    let (issuer, by_issuer) = (ctx.issuer().to_string(), "aud = the issuer");
+    let (endpoint, by_endpoint) = (endpoint, "aud = the token endpoint URL");
+    let (primary, secondary, why_secondary) = match client.assertion_audience {
+        AssertionAudience::Issuer => ((&issuer, by_issuer), (&endpoint, by_endpoint), "RFC 7523 §3 item 3 offers it; draft-ietf-oauth-rfc7523bis no longer does"),
+        _ => ((&endpoint, by_endpoint), (&issuer, by_issuer), "draft-ietf-oauth-rfc7523bis makes the issuer the audience servers accept; RFC 7523 §5 leaves it to agreement"),
+    };
+    let first = send(&ctx, client, &key.sign(None, &claims(client, primary.0, iat, iat + 60))?).await?;
+    if !first.is_success() {
+        return Ok(Outcome::fail(format!("a well-formed assertion for {} with {} (the profile's) was refused: {}", client.client_id, primary.1, first.describe())));
     }
-    let by_endpoint = send(&ctx, client, &key.sign(None, &claims(client, &endpoint, iat, iat + 60))?).await?;
-    if !by_endpoint.is_success() {
+    let second = send(&ctx, client, &key.sign(None, &claims(client, secondary.0, iat, iat + 60))?).await?;
+    if !second.is_success() {
         return Ok(Outcome {
             verdict: Verdict::Warn,
             reason: format!(
-                "aud = the issuer is accepted, but aud = the token endpoint URL ({endpoint}) was refused: {} (RFC 7523 §3 item 3 allows it; draft-ietf-oauth-rfc7523bis does not: reported as a warning)",
-                by_endpoint.describe()
+                "{} is accepted, but {} ({}) was refused: {} ({why_secondary}: reported as a warning)",
+                primary.1,
+                secondary.1,
+                secondary.0,
+                second.describe()
             ),
         });
     }
-    Ok(Outcome::pass(format!("well-formed assertions for {} are accepted with aud = the issuer and aud = the token endpoint", client.client_id)))
+    Ok(Outcome::pass(format!("well-formed assertions for {} are accepted with aud = the issuer and aud = the token endpoint URL", client.client_id)))
 }
 
 /// RFC 7521 §4.2: `client_id` is optional with an assertion, but "if present, the value of
