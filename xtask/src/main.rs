@@ -99,6 +99,7 @@ fn install(peer: &Peer) -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     PEERS.iter().try_for_each(install)?;
     install_chromium()?;
+    install_kubernetes_validate()?;
     // The peer tests start their servers themselves; this tells them the peers were
     // installed, so a missing one is a failure rather than a skip.
     run(Command::new(env!("CARGO"))
@@ -116,6 +117,15 @@ fn install_chromium() -> Result<()> {
     }
     run(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
     run(Command::new("apt-get").args(["install", "-y", "chromium"]).env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// tests/workers.rs validates deploy/k8s against Kubernetes' own schemas with
+/// kubernetes-validate (PyPI; the schemas ship inside the wheel, nothing is fetched at run time).
+fn install_kubernetes_validate() -> Result<()> {
+    if Command::new("kubernetes-validate").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        return Ok(());
+    }
+    run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "kubernetes-validate==1.37.0"]))
 }
 
 fn peer(name: &str, extra: &[String]) -> Result<()> {
