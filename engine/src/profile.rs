@@ -255,6 +255,51 @@ mod humantime_serde_compat {
     }
 }
 
+/// `[limits]`: what the harness waits for and reads from the target, so that a slow or
+/// hostile server cannot make a run hang or exhaust memory. Each is optional; the command line
+/// (`--timeout`, `--max-body-bytes`) overrides the profile, which overrides the defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsProfile {
+    /// Each request, connect to last body byte [default: 10s].
+    #[serde(default, with = "humantime_serde_opt")]
+    pub timeout: Option<Duration>,
+    /// The largest response body read; a longer one is an error [default: 1048576].
+    #[serde(default)]
+    pub max_body_bytes: Option<usize>,
+    /// The longest one check may take before it is stopped and marked `error` [default: 60s].
+    #[serde(default, with = "humantime_serde_opt")]
+    pub check_timeout: Option<Duration>,
+}
+
+impl LimitsProfile {
+    /// `defaults` with whatever this section sets.
+    pub fn apply(&self, defaults: crate::http::Limits) -> crate::http::Limits {
+        crate::http::Limits {
+            timeout: self.timeout.unwrap_or(defaults.timeout),
+            max_body_bytes: self.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.timeout.is_some_and(|t| t.is_zero()) || self.check_timeout.is_some_and(|t| t.is_zero()) {
+            return Err("[limits] timeout and check_timeout must be more than zero".into());
+        }
+        if self.max_body_bytes == Some(0) {
+            return Err("[limits] max_body_bytes must be more than zero".into());
+        }
+        Ok(())
+    }
+}
+
+mod humantime_serde_opt {
+    use serde::Deserializer;
+    use std::time::Duration;
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        super::humantime_serde_compat::deserialize(d).map(Some)
+    }
+}
+
 /// The whole profile file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -277,6 +322,9 @@ pub struct TargetProfile {
     /// Check ids this target is known to fail, each with the reason (the baseline).
     #[serde(default)]
     pub expected_failures: BTreeMap<String, String>,
+    /// Request timeout, body-size cap and per-check time limit.
+    #[serde(default)]
+    pub limits: LimitsProfile,
     /// Where the profile was read from (`embedded` for the reference run).
     #[serde(skip)]
     pub source: String,
@@ -352,6 +400,7 @@ impl TargetProfile {
         if let Some(p) = &self.partner {
             p.listen.parse::<std::net::SocketAddr>().map_err(|_| format!("partner.listen `{}` is not an address like 127.0.0.1:9402", p.listen))?;
         }
+        self.limits.validate()?;
         let s = &self.signals;
         s.listen.parse::<std::net::SocketAddr>().map_err(|_| format!("signals.listen `{}` is not an address like 127.0.0.1:9403", s.listen))?;
         if let Some(u) = &s.endpoint_url {

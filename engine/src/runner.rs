@@ -55,6 +55,12 @@ pub async fn run(
     if let Some(m) = opts.mode_override {
         profile.target.mode = m;
     }
+    // The profile's `[limits]` (which the command line may have set) override the options.
+    let opts = &RunOptions {
+        limits: profile.limits.apply(opts.limits),
+        check_timeout: profile.limits.check_timeout.unwrap_or(opts.check_timeout),
+        ..opts.clone()
+    };
     let http = Recorder::new(opts.limits, Redactor::new(profile.secrets())).map_err(|e| HarnessError::Setup(e.to_string()))?;
 
     let Roles { home, partner } = roles.into();

@@ -122,7 +122,7 @@ fn install_chromium() -> Result<()> {
 /// tests/workers.rs validates deploy/k8s against Kubernetes' own schemas with
 /// kubernetes-validate (PyPI; the schemas ship inside the wheel, nothing is fetched at run time).
 fn install_kubernetes_validate() -> Result<()> {
-    if Command::new("kubernetes-validate").arg("--version").output().is_ok_and(|o| o.status.success()) {
+    if Command::new("python3").args(["-m", "kubernetes_validate", "--version"]).output().is_ok_and(|o| o.status.success()) {
         return Ok(());
     }
     run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "kubernetes-validate==1.37.0"]))
