@@ -135,6 +135,22 @@ struct RunArgs {
     /// `run` only: let the load phase load a target that is not on loopback.
     #[arg(long)]
     allow_remote: bool,
+    /// Each request's time limit, body included: 2s, 500ms (overrides the profile's
+    /// `[limits] timeout`) [default: 10s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    timeout: Option<std::time::Duration>,
+    /// The largest response body read; a longer one is an error (overrides the profile's
+    /// `[limits] max_body_bytes`) [default: 1048576].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    max_body_bytes: Option<u64>,
+}
+
+fn parse_positive_duration(s: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(s) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err("must be more than zero".into()),
+        Err(e) => Err(format!("`{s}` is not a duration like \"2s\" or \"500ms\": {e}")),
+    }
 }
 
 #[derive(Args)]
@@ -295,6 +311,13 @@ async fn run(args: RunArgs, with_load: bool, certify: Option<agentcert::certify:
         }
     };
 
+    let mut profile = profile;
+    if let Some(t) = args.timeout {
+        profile.limits.timeout = Some(t);
+    }
+    if let Some(b) = args.max_body_bytes {
+        profile.limits.max_body_bytes = Some(usize::try_from(b).unwrap_or(usize::MAX));
+    }
     let load_profile = profile.clone();
     let revoke_within = profile.timing.revoke_within;
     let mut progress = agentcert_reports::Progress::new(color, std::io::stderr().is_terminal());

@@ -97,8 +97,8 @@ async fn the_capacity_search_finds_the_knee_of_a_queueing_server() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
     // The bound is stated before the first step.
-    let plan = stderr.lines().position(|l| l.contains("capacity search for issuance") && l.contains("at most 12 steps")).expect(&text(&o));
-    let first = stderr.lines().position(|l| l.contains("capacity step 1: 20/s")).expect(&text(&o));
+    let plan = stderr.lines().position(|l| l.contains("capacity search for issuance") && l.contains("at most 12 steps")).unwrap_or_else(|| panic!("{}", text(&o)));
+    let first = stderr.lines().position(|l| l.contains("capacity step 1: 20/s")).unwrap_or_else(|| panic!("{}", text(&o)));
     assert!(plan < first, "{}", text(&o));
 
     let r = &results(&out)["load"][0];

@@ -63,23 +63,24 @@ impl Metadata {
 /// harness cannot run at all (exit 2): nothing answers, or what answers is not an AS.
 pub async fn discover(http: &Recorder, profile: &TargetProfile) -> Result<Metadata, HarnessError> {
     let issuer = profile.issuer();
-    let mut last = String::new();
+    // Every attempt's failure is reported: the first (RFC 8414) is usually the telling one.
+    let mut failures: Vec<String> = Vec::new();
     for url in [rfc8414_url(issuer), openid_configuration_url(issuer)] {
         let resp = match http.send(Request::get(&url)).await {
             Ok(r) => r,
             Err(e) => return Err(HarnessError::Unreachable { url, message: format!("{e:#}") }),
         };
         if resp.status != 200 {
-            last = format!("{url} answered HTTP {}", resp.status);
+            failures.push(format!("{url} answered HTTP {}", resp.status));
             continue;
         }
         match resp.json_object() {
             Ok(doc) if doc.get("token_endpoint").and_then(Value::as_str).is_some() => return Ok(Metadata { url, doc }),
-            Ok(_) => last = format!("{url} is JSON but has no token_endpoint"),
-            Err(e) => last = format!("{e:#}"),
+            Ok(_) => failures.push(format!("{url} is JSON but has no token_endpoint")),
+            Err(e) => failures.push(format!("{url}: {e:#}")),
         }
     }
-    Err(HarnessError::NotAnAuthorizationServer { url: issuer.to_string(), message: last })
+    Err(HarnessError::NotAnAuthorizationServer { url: issuer.to_string(), message: failures.join("; ") })
 }
 
 /// Decides every capability: the profile's override wins, else the metadata, else a probe.

@@ -4,7 +4,8 @@
 //! (RFC 6749 §4.4), token exchange (RFC 8693) and partner organizations' JWT bearer
 //! assertions (RFC 7523 §2.1) — issuing RFC 9068 JWT access tokens
 //! signed ES256, with introspection (RFC 7662), revocation (RFC 7009) and metadata
-//! (RFC 8414). Everything lives in memory. [`Fault`] switches turn it into mutants
+//! (RFC 8414). It is also an OpenID Shared Signals Transmitter (SSF 1.0): revocations reach
+//! the Receivers that stream them as CAEP `session-revoked` events. Everything lives in memory. [`Fault`] switches turn it into mutants
 //! that each break exactly one rule, for agentcert's negative tests.
 
 mod access_token;

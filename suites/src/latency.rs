@@ -52,7 +52,12 @@ impl Samples {
         if late == 0 {
             Outcome::pass(format!("{what} within the bound: {}", self.summary()))
         } else {
-            Outcome::fail(format!("{what}: {late} of {} samples exceeded timing.revoke_within: {}", self.taken.len(), self.summary()))
+            let stopped = if self.taken.last() == Some(&None) && self.taken.len() < SAMPLES {
+                format!("; stopped after a sample still outstanding at {}", fmt(self.watched))
+            } else {
+                String::new()
+            };
+            Outcome::fail(format!("{what}: {late} of {} samples exceeded timing.revoke_within: {}{stopped}", self.taken.len(), self.summary()))
         }
     }
 }

@@ -2,6 +2,7 @@
 //! fault switched on) or against any profile, and read verdicts back.
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod peer;
 
 use agentcert::embedded;

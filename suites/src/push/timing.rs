@@ -15,6 +15,9 @@ pub async fn event_within_bound(ctx: Ctx) -> anyhow::Result<Outcome> {
         let (jti, sent) = revoke_fresh_token(&ctx).await?;
         let arrived = revocation_set(&session, &jti, sent, samples.watched).await;
         samples.taken.push(arrived.map(|a| a.at.saturating_duration_since(sent)));
+        if samples.taken.last() == Some(&None) {
+            break; // never arrived within the watch: more samples would only take longer
+        }
     }
     close(session).await;
     Ok(samples.outcome("revocation → SET arrival"))
