@@ -26,7 +26,9 @@ struct Case {
     args: &'static [&'static str],
     /// 1: judged; 2: not an authorization server (the run cannot start).
     exit: i32,
-    /// What the reasons (exit 1) or the one-line error (exit 2) must say, any of these.
+    /// What the reasons (exit 1) or the one-line error (exit 2) must say, any of these. Empty:
+    /// the misbehaviour is legal (a huge token, a huge key set) and need not fail a check,
+    /// only never break the harness.
     says: &'static [&'static str],
     /// The run must end within this.
     within: Duration,
@@ -69,6 +71,7 @@ fn run_case(case: Case) -> Value {
     if case.misbehaviour == Misbehaviour::RedirectOffHost {
         assert_eq!(server.off_host_hits(), 0, "{name}: a redirect to another host was followed");
     }
+    assert_no_issued_token_in(&server, &dir, &f, name);
 
     if case.exit == 2 {
         let err = f.stderr.trim();
@@ -106,6 +109,14 @@ fn run_case(case: Case) -> Value {
     let affected: Vec<&Value> =
         checks.iter().filter(|c| c["evidence"].as_array().is_some_and(|ev| ev.iter().any(hostile_path))).collect();
     assert!(!affected.is_empty(), "{name}: no check reached the hostile path");
+    if case.says.is_empty() {
+        // Legal, only large: the harness's own limits must not be what decides a check.
+        for c in &affected {
+            let reason = c["reason"].as_str().unwrap_or("");
+            assert!(!reason.contains("byte cap") && !reason.contains("timed out"), "{name}: {} hit a limit: {reason}", c["id"]);
+        }
+        return results;
+    }
     let judged: Vec<&&Value> = affected.iter().filter(|c| matches!(c["verdict"].as_str(), Some("fail" | "error"))).collect();
     assert!(!judged.is_empty(), "{name}: no check that met the misbehaviour failed or errored");
     assert!(
@@ -117,6 +128,21 @@ fn run_case(case: Case) -> Value {
     let summary = &results["summary"];
     eprintln!("{name}: {summary}, {} checks met the misbehaviour, {} of them fail/error", affected.len(), judged.len());
     results
+}
+
+/// The hostile server's tokens are real bearer tokens: none may appear whole (its signature
+/// segment is what redaction always drops) in any report, log or output.
+fn assert_no_issued_token_in(server: &HostileServer, dir: &std::path::Path, f: &support::hostile::Finished, name: &str) {
+    let issued = server.issued();
+    let mut texts = vec![("stdout".to_string(), f.stdout.clone()), ("stderr".to_string(), f.stderr.clone())];
+    for entry in std::fs::read_dir(dir.join("out")).into_iter().flatten().flatten() {
+        texts.push((entry.path().display().to_string(), String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).into_owned()));
+    }
+    for (file, text) in &texts {
+        for sig in &issued {
+            assert!(!text.contains(sig.as_str()), "{name}: {file} holds a complete access token (signature {sig})");
+        }
+    }
 }
 
 // ---- On every path, metadata included: the target is not an authorization server (exit 2). --
@@ -283,7 +309,7 @@ fn token_endpoint_issues_a_1_mb_token() {
         name: "big-token",
         misbehaviour: Misbehaviour::HugeToken(1_000_000),
         scope: Scope::Only(Endpoint::Token),
-        says: &[""],
+        says: &[],
         ..Case::default()
     });
 }
@@ -291,14 +317,18 @@ fn token_endpoint_issues_a_1_mb_token() {
 #[test]
 fn jwks_of_10000_keys() {
     // The cap raised so that the set is read and searched, not refused for its size.
-    run_case(Case {
+    let results = run_case(Case {
         name: "many-keys",
         misbehaviour: Misbehaviour::ManyKeys(10_000),
         scope: Scope::Only(Endpoint::Jwks),
         args: &["--max-body-bytes", "8388608"],
-        says: &[""],
+        says: &[],
         ..Case::default()
     });
+    // The real key, last of 10,000 under one kid, is found, and the duplicates are named.
+    let verdict = |id: &str| results["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).map(|c| c["verdict"].clone());
+    assert_eq!(verdict("access-token.signature-verifies"), Some("pass".into()));
+    assert_eq!(verdict("discovery.jwks-kids-unique"), Some("fail".into()));
 }
 
 #[test]

@@ -174,19 +174,18 @@ impl Recorder {
 
     fn record(&self, req: &Request, result: &anyhow::Result<Response>, elapsed: Duration) {
         let r = &self.redactor;
+        // Every recorded field is capped: a 1 MB token sent back to a hostile server must not
+        // become megabytes of evidence in every report.
         let mut request_headers: Vec<(String, String)> =
-            req.headers.iter().map(|(k, v)| (k.clone(), r.header(k, v))).collect();
+            req.headers.iter().map(|(k, v)| (k.clone(), truncate(r.header(k, v), EVIDENCE_FIELD_MAX))).collect();
         let request_body = req.body.as_ref().map(|(ctype, body)| {
             request_headers.push(("content-type".into(), ctype.clone()));
-            if ctype.starts_with("application/x-www-form-urlencoded") {
-                r.form(body)
-            } else {
-                r.body(body)
-            }
+            let redacted = if ctype.starts_with("application/x-www-form-urlencoded") { r.form(body) } else { r.body(body) };
+            truncate(redacted, EVIDENCE_FIELD_MAX)
         });
         let mut exchange = Exchange {
             method: req.method.clone(),
-            url: r.text(&req.url),
+            url: truncate(r.text(&req.url), EVIDENCE_FIELD_MAX),
             request_headers,
             request_body,
             status: None,
@@ -201,15 +200,18 @@ impl Recorder {
                 exchange.response_headers = resp
                     .headers
                     .iter()
-                    .map(|(k, v)| (k.to_string(), r.header(k.as_str(), &String::from_utf8_lossy(v.as_bytes()))))
+                    .map(|(k, v)| (k.to_string(), truncate(r.header(k.as_str(), &String::from_utf8_lossy(v.as_bytes())), EVIDENCE_FIELD_MAX)))
                     .collect();
-                exchange.response_body = Some(truncate(r.body(&resp.body), 64 * 1024));
+                exchange.response_body = Some(truncate(r.body(&resp.body), EVIDENCE_FIELD_MAX));
             }
-            Err(e) => exchange.transport_error = Some(r.text(&format!("{e:#}"))),
+            Err(e) => exchange.transport_error = Some(truncate(r.text(&format!("{e:#}")), EVIDENCE_FIELD_MAX)),
         }
         self.transcript.lock().unwrap_or_else(|e| e.into_inner()).push(exchange);
     }
 }
+
+/// The most of any one field (URL, header, body) an exchange keeps as evidence.
+const EVIDENCE_FIELD_MAX: usize = 64 * 1024;
 
 fn truncate(mut s: String, max: usize) -> String {
     if s.len() > max {
@@ -240,7 +242,18 @@ fn describe_transport_error(e: reqwest::Error) -> anyhow::Error {
         cause = s.to_string();
         src = s.source();
     }
-    let url = e.url().map(|u| u.to_string()).unwrap_or_default();
+    // Without the query: it may carry a token (a revocation by GET), and errors become reasons.
+    let url = e
+        .url()
+        .map(|u| {
+            let mut u = u.to_string();
+            if let Some(q) = u.find('?') {
+                u.truncate(q);
+                u.push_str("?…");
+            }
+            u
+        })
+        .unwrap_or_default();
     if cause.is_empty() {
         anyhow::anyhow!("{kind}: {url}")
     } else {

@@ -133,12 +133,28 @@ pub fn token_summary(token: &str) -> String {
     match jose::decode_unverified(token) {
         Ok(jwt) => format!(
             "«jwt header={} claims={} sha256:{}»",
-            jwt.header,
-            jwt.claims,
+            capped(jwt.header.to_string()),
+            capped(jwt.claims.to_string()),
             fingerprint(token)
         ),
         Err(_) => format!("«opaque token, {} chars, sha256:{}»", token.len(), fingerprint(token)),
     }
+}
+
+/// A summary shows at most this much of a token's header or claims: a hostile server's 1 MB
+/// token must not become a megabyte in every exchange that carries it.
+const SUMMARY_PART_MAX: usize = 2048;
+
+fn capped(mut json: String) -> String {
+    if json.len() > SUMMARY_PART_MAX {
+        let mut cut = SUMMARY_PART_MAX;
+        while !json.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        json.truncate(cut);
+        json.push_str("…");
+    }
+    json
 }
 
 /// Replaces every JWT-shaped run of characters (three base64url segments, the first of which

@@ -149,10 +149,13 @@ async fn run_one(check: &Check, target: &Arc<Target>, http: &Recorder, catalog: 
         (Some(_), Verdict::Pass) => Some("stale".to_string()),
         _ => None,
     };
+    // A reason may quote what the server or the transport said (an error naming a URL whose
+    // query holds a token, say): it is redacted like evidence, and kept to a readable length.
+    let said = truncate_reason(recorder.redactor().text(&outcome.reason));
     let reason = match (&baseline, baseline_reason) {
-        (Some(b), Some(why)) if b == "expected" => format!("{} [expected by the target's baseline: {why}]", outcome.reason),
-        (Some(_), Some(_)) => format!("{} [the baseline expects this check to fail: remove it from expected_failures]", outcome.reason),
-        _ => outcome.reason,
+        (Some(b), Some(why)) if b == "expected" => format!("{said} [expected by the target's baseline: {why}]"),
+        (Some(_), Some(_)) => format!("{said} [the baseline expects this check to fail: remove it from expected_failures]"),
+        _ => said,
     };
     CheckResult {
         id: check.id.into(),
@@ -171,6 +174,21 @@ async fn run_one(check: &Check, target: &Arc<Target>, http: &Recorder, catalog: 
         duration_ms: started.elapsed().as_millis() as u64,
         evidence: recorder.take_transcript(),
     }
+}
+
+/// The longest reason kept; the evidence holds the rest.
+const REASON_MAX: usize = 4096;
+
+fn truncate_reason(mut reason: String) -> String {
+    if reason.len() > REASON_MAX {
+        let mut cut = REASON_MAX;
+        while !reason.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        reason.truncate(cut);
+        reason.push_str("… (cut; see the evidence)");
+    }
+    reason
 }
 
 /// A failed SHOULD or MAY is a warning, not a failure (BCP 14). Lenient mode is applied by

@@ -75,6 +75,9 @@ pub enum Misbehaviour {
     ManyKeys(usize),
     /// Access tokens of about this many bytes. Applies to the token path only.
     HugeToken(usize),
+    /// Not a misbehaviour: opaque access tokens (random strings, not JWTs), each recorded
+    /// whole, for the leak test. Applies to the token path only.
+    OpaqueTokens,
 }
 
 /// Where the misbehaviour is.
@@ -101,6 +104,9 @@ struct Shared {
     off_host: Option<SocketAddr>,
     /// Requests to each endpoint, in [`Endpoint::ALL`] order.
     hits: [AtomicU64; 5],
+    /// What of every issued token must never appear in any output: a JWT's signature segment
+    /// (redaction keeps header and claims), an opaque token whole.
+    issued: std::sync::Mutex<Vec<String>>,
 }
 
 /// A running hostile server. Dropping it stops it.
@@ -149,6 +155,7 @@ impl HostileServer {
             scope,
             off_host,
             hits: Default::default(),
+            issued: Default::default(),
         });
         let s = shared.clone();
         runtime.spawn(async move {
@@ -163,6 +170,12 @@ impl HostileServer {
     pub fn hits(&self, endpoint: Endpoint) -> u64 {
         let i = Endpoint::ALL.iter().position(|e| *e == endpoint).unwrap();
         self.shared.hits[i].load(Ordering::SeqCst)
+    }
+
+    /// The part of each access token the server issued that no output may contain: a JWT's
+    /// signature segment, an opaque token whole.
+    pub fn issued(&self) -> Vec<String> {
+        self.shared.issued.lock().unwrap().clone()
     }
 
     /// How many connections the off-host redirect target received (0: never followed).
@@ -307,7 +320,8 @@ async fn misbehave(shared: &Shared, endpoint: Endpoint, path: &str, sane: String
         }
         Misbehaviour::WrongContentType => answer(stream, "200 OK", "text/html; charset=utf-8", sane.as_bytes()).await,
         Misbehaviour::ResetMidResponse => {
-            write_head(stream, "200 OK", "application/json", sane.len() as u64 * 2).await?;
+            // Promise more than is sent (even for revocation's empty answer), send half.
+            write_head(stream, "200 OK", "application/json", (sane.len() as u64).max(64) * 2).await?;
             stream.write_all(&sane.as_bytes()[..sane.len() / 2]).await?;
             stream.flush().await?;
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -316,7 +330,7 @@ async fn misbehave(shared: &Shared, endpoint: Endpoint, path: &str, sane: String
             Ok(())
         }
         Misbehaviour::Status(code) => answer(stream, &format!("{code} Strange"), "application/json", sane.as_bytes()).await,
-        Misbehaviour::ManyKeys(_) | Misbehaviour::HugeToken(_) => answer(stream, "200 OK", "application/json", sane.as_bytes()).await,
+        Misbehaviour::ManyKeys(_) | Misbehaviour::HugeToken(_) | Misbehaviour::OpaqueTokens => answer(stream, "200 OK", "application/json", sane.as_bytes()).await,
     }
 }
 
@@ -366,7 +380,15 @@ fn sane_body(shared: &Shared, endpoint: Endpoint) -> String {
                 // base64url makes 4 characters of 3 bytes: pad the claims to reach `bytes`.
                 claims["padding"] = json!("p".repeat(bytes * 3 / 4));
             }
-            let token = shared.key.sign(Some("at+jwt"), &claims).expect("signs");
+            let token = if shared.misbehaviour == Misbehaviour::OpaqueTokens {
+                let opaque = format!("{}{}", jose::random_id(), jose::random_id());
+                shared.issued.lock().unwrap().push(opaque.clone());
+                opaque
+            } else {
+                let token = shared.key.sign(Some("at+jwt"), &claims).expect("signs");
+                shared.issued.lock().unwrap().push(token.rsplit('.').next().unwrap_or_default().to_string());
+                token
+            };
             json!({"access_token": token, "token_type": "Bearer", "expires_in": 60, "scope": "read"}).to_string()
         }
         Endpoint::Introspection => json!({"active": false}).to_string(),
