@@ -185,7 +185,7 @@ impl Recorder {
         });
         let mut exchange = Exchange {
             method: req.method.clone(),
-            url: truncate(r.text(&req.url), EVIDENCE_FIELD_MAX),
+            url: truncate(redact_url(r, &req.url), EVIDENCE_FIELD_MAX),
             request_headers,
             request_body,
             status: None,
@@ -207,6 +207,15 @@ impl Recorder {
             Err(e) => exchange.transport_error = Some(truncate(r.text(&format!("{e:#}")), EVIDENCE_FIELD_MAX)),
         }
         self.transcript.lock().unwrap_or_else(|e| e.into_inner()).push(exchange);
+    }
+}
+
+/// A URL's query is a form (a revocation by GET carries `token=` there): it is redacted field
+/// by field, so that an opaque token is caught by its name as in a body.
+fn redact_url(r: &Redactor, url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, query)) => format!("{}?{}", r.text(base), r.form(query)),
+        None => r.text(url),
     }
 }
 

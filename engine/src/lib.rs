@@ -12,6 +12,8 @@ pub mod check;
 pub mod client_auth;
 pub mod context;
 pub mod discovery;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod evidence;
 pub mod home_issuer;
 pub mod http;

@@ -34,25 +34,37 @@ impl Redactor {
         Redactor { secrets }
     }
 
-    /// Redacts free text: known secrets, then anything shaped like a JWT.
+    /// Redacts free text: anything shaped like a JWT, then known secrets (last, so that a
+    /// secret inside a token's claims, now shown decoded, is caught too).
     pub fn text(&self, text: &str) -> String {
-        let mut out = text.to_string();
+        self.secrets_in(redact_jwts_in_text(text))
+    }
+
+    fn secrets_in(&self, mut out: String) -> String {
         for s in &self.secrets {
             if out.contains(s.as_str()) {
                 out = out.replace(s.as_str(), "«secret»");
             }
         }
-        redact_jwts_in_text(&out)
+        out
+    }
+
+    /// A token's summary, with any known secret in its claims hidden.
+    fn summary(&self, token: &str) -> String {
+        self.secrets_in(token_summary(token))
     }
 
     /// Redacts a header value. Credentials in `Authorization` are never kept.
     pub fn header(&self, name: &str, value: &str) -> String {
         let lower = name.to_ascii_lowercase();
         if lower == "authorization" || lower == "proxy-authorization" {
+            // The scheme is a prefix of the trimmed value, so slicing after it is on a boundary.
+            let value = value.trim_start();
             let scheme = value.split_whitespace().next().unwrap_or("");
             return match scheme.to_ascii_lowercase().as_str() {
                 "basic" => "Basic «credentials»".to_string(),
-                _ => format!("{scheme} {}", token_summary(value[scheme.len()..].trim())),
+                // Anything may stand where the scheme should (a bare token, a secret).
+                _ => format!("{} {}", self.text(scheme), self.summary(value[scheme.len()..].trim())),
             };
         }
         if lower == "cookie" || lower == "set-cookie" || lower == "dpop" {
@@ -68,11 +80,12 @@ impl Redactor {
                 let v = if SECRET_FIELDS.contains(&k.as_ref()) {
                     "«secret»".to_string()
                 } else if TOKEN_FIELDS.contains(&k.as_ref()) {
-                    token_summary(&v)
+                    self.summary(&v)
                 } else {
                     self.text(&v)
                 };
-                (k.into_owned(), v)
+                // A name is text too: a body that is not really a form is one long name.
+                (self.text(&k), v)
             })
             .collect();
         pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
@@ -83,7 +96,9 @@ impl Redactor {
         match serde_json::from_str::<Value>(body) {
             Ok(mut v) => {
                 self.json(&mut v);
-                serde_json::to_string_pretty(&v).unwrap_or_default()
+                // Once more over the printed text: an escape (`\f`) can run into the letters
+                // after it and spell a secret that no single string held.
+                self.secrets_in(serde_json::to_string_pretty(&v).unwrap_or_default())
             }
             Err(_) => self.text(body),
         }
@@ -92,18 +107,20 @@ impl Redactor {
     fn json(&self, v: &mut Value) {
         match v {
             Value::Object(map) => {
-                for (k, val) in map.iter_mut() {
-                    match val {
+                for (k, mut val) in std::mem::take(map) {
+                    match &mut val {
                         Value::String(s) if SECRET_FIELDS.contains(&k.as_str()) => {
                             *s = "«secret»".into()
                         }
-                        Value::String(s) if TOKEN_FIELDS.contains(&k.as_str()) => *s = token_summary(s),
+                        Value::String(s) if TOKEN_FIELDS.contains(&k.as_str()) => *s = self.summary(s),
                         // A private key in a JWKS is as secret as a secret.
-                        Value::String(s) if is_private_jwk_member(k) => {
+                        Value::String(s) if is_private_jwk_member(&k) => {
                             *s = "«private key material»".into()
                         }
-                        _ => self.json(val),
+                        _ => self.json(&mut val),
                     }
+                    // Member names are text too.
+                    map.insert(self.text(&k), val);
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|i| self.json(i)),
@@ -131,10 +148,11 @@ pub fn token_summary(token: &str) -> String {
         return String::new();
     }
     match jose::decode_unverified(token) {
+        // A token nested in the claims (or header) is summarised in turn, never shown whole.
         Ok(jwt) => format!(
             "«jwt header={} claims={} sha256:{}»",
-            capped(jwt.header.to_string()),
-            capped(jwt.claims.to_string()),
+            capped(redact_jwts_in_text(&jwt.header.to_string())),
+            capped(redact_jwts_in_text(&jwt.claims.to_string())),
             fingerprint(token)
         ),
         Err(_) => format!("«opaque token, {} chars, sha256:{}»", token.len(), fingerprint(token)),
@@ -157,8 +175,9 @@ fn capped(mut json: String) -> String {
     json
 }
 
-/// Replaces every JWT-shaped run of characters (three base64url segments, the first of which
-/// decodes to a JSON header) with its summary.
+/// Replaces every JWT in a text (three consecutive base64url segments, the first two of which
+/// decode to JSON objects) with its summary, wherever it stands in a run of dotted segments:
+/// a token that ends a sentence (`….sig.`) or follows a dotted name is still a token.
 fn redact_jwts_in_text(text: &str) -> String {
     let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     let mut out = String::with_capacity(text.len());
@@ -168,10 +187,23 @@ fn redact_jwts_in_text(text: &str) -> String {
         let tail = &rest[start..];
         let len = tail.find(|c: char| !(is_b64(c) || c == '.')).unwrap_or(tail.len());
         let run = &tail[..len];
-        if run.split('.').count() == 3 && jose::decode_unverified(run).is_ok() {
-            out.push_str(&token_summary(run));
-        } else {
-            out.push_str(run);
+        let segments: Vec<&str> = run.split('.').collect();
+        let mut i = 0;
+        while i < segments.len() {
+            if i > 0 {
+                out.push('.');
+            }
+            let candidate = (i + 2 < segments.len()).then(|| segments[i..i + 3].join("."));
+            match candidate {
+                Some(c) if jose::decode_unverified(&c).is_ok() => {
+                    out.push_str(&token_summary(&c));
+                    i += 3;
+                }
+                _ => {
+                    out.push_str(segments[i]);
+                    i += 1;
+                }
+            }
         }
         rest = &tail[len..];
     }

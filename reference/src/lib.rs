@@ -15,6 +15,8 @@ mod embedded;
 pub mod config;
 mod error;
 pub mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 mod form;
 mod introspect;
 mod jwt;

@@ -219,7 +219,7 @@ async fn exchange_faults() {
     // A clean exchange by agent-b of a token agent-a issued for it, under a given fault.
     let hop = |faults: &'static [Fault], extra: &'static [(&'static str, &'static str)]| async move {
         let s = start(faults).await;
-        let subject = s.client_credentials(agent_a(), &[("resource", "agent-b")]).await.token();
+        let subject = s.token_for_agent_b().await;
         let r = s.exchange(agent_b(), &subject, extra).await;
         (r, s)
     };
@@ -228,8 +228,11 @@ async fn exchange_faults() {
     assert_eq!(claims(&hop(&[ExchangeSubIsActor], &[]).await.0)["sub"], "agent-b");
     assert!(hop(&[ExchangeNoIssuedTokenType], &[]).await.0.body.get("issued_token_type").is_none());
     assert!(hop(&[ExchangeRefreshToken], &[]).await.0.body["refresh_token"].is_string());
-    let (r, _) = hop(&[ExchangeDropResource], &[("audience", "https://tools.example.test")]).await;
-    assert_eq!(claims(&r)["aud"], "agent-b");
+    // Not through `hop`: the fault would also re-address the token meant for agent-b.
+    let s = start(&[ExchangeDropResource]).await;
+    let own = s.client_credentials(agent_a(), &[]).await.token();
+    let r = s.exchange(agent_a(), &own, &[("audience", "https://api.example.test")]).await;
+    assert_eq!(claims(&r)["aud"], "agent-a");
     let (r, _) = hop(&[ExchangeSubstituteTokenType], &[("requested_token_type", "urn:ietf:params:oauth:token-type:saml2")]).await;
     assert_eq!(r.status, 200);
 

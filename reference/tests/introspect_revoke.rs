@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn introspection_entitlement_and_inactive_shape() {
     let s = start(&[]).await;
-    let t = s.client_credentials(agent_a(), &[("resource", "agent-b")]).await.token();
+    let t = s.token_for_agent_b().await;
     let (_, claims) = decode(&t);
     // The token's own client, a client in its aud, and an introspect_any resource server.
     for auth in [agent_a(), agent_b(), resource_server()] {

@@ -29,7 +29,7 @@ async fn metadata_advertises_what_is_enforced() {
     assert_eq!(m["introspection_endpoint_auth_methods_supported"], methods);
     assert_eq!(m["revocation_endpoint_auth_methods_supported"], methods);
     assert_eq!(m["token_endpoint_auth_signing_alg_values_supported"], json!(["ES256"]));
-    assert_eq!(m["scopes_supported"], json!(["calendar.read", "calendar.write", "mail.read"]));
+    assert_eq!(m["scopes_supported"], json!(["calendar.read", "calendar.write", "mail.read", "ssf.manage", "ssf.read"]));
     assert!(m.get("response_types_supported").is_none());
     for (k, v) in m.as_object().unwrap() {
         assert!(v.as_array().is_none_or(|a| !a.is_empty()), "{k} is empty");
@@ -71,7 +71,7 @@ async fn metadata_and_jwks_faults() {
 #[test]
 fn config_loading() {
     let embedded = Config::embedded().unwrap();
-    assert_eq!(embedded.clients.len(), 4);
+    assert_eq!(embedded.clients.len(), 5);
     assert!(embedded.clients[0].public_key_pem.as_deref().unwrap().contains("BEGIN PUBLIC KEY"));
     assert_eq!(roster().clients[0].public_key_pem, embedded.clients[0].public_key_pem);
 

@@ -49,9 +49,12 @@ async fn client_credentials_with_all_three_auth_methods() {
 #[tokio::test]
 async fn scope_and_resource_are_narrowed_or_refused() {
     let s = start(&[]).await;
-    let r = s.client_credentials(agent_a(), &[("scope", "mail.read"), ("resource", "agent-b")]).await;
+    let r = s.client_credentials(agent_a(), &[("scope", "mail.read"), ("resource", "https://api.example.test")]).await;
     let (_, claims) = decode(&r.token());
-    assert_eq!((claims["scope"].as_str(), claims["aud"].as_str()), (Some("mail.read"), Some("agent-b")));
+    assert_eq!((claims["scope"].as_str(), claims["aud"].as_str()), (Some("mail.read"), Some("https://api.example.test")));
+    // RFC 8707 §2: a resource is an absolute URI; a client id is not one.
+    let r = s.client_credentials(agent_a(), &[("resource", "agent-b")]).await;
+    assert_eq!((r.status, r.error()), (400, "invalid_target"));
     assert_eq!(r.body["scope"], "mail.read");
 
     let r = s.client_credentials(agent_b(), &[("scope", "calendar.read calendar.write")]).await;

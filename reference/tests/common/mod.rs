@@ -157,6 +157,14 @@ impl Server {
         self.post("token", auth, &params).await
     }
 
+    /// A token of agent-a's addressed to agent-b (`aud` agent-b), so that agent-b may exchange
+    /// or introspect it. RFC 8707 `resource` must be an absolute URI, so a client id can only
+    /// be named as an RFC 8693 `audience`: agent-a exchanges its own token for one.
+    pub async fn token_for_agent_b(&self) -> String {
+        let own = self.client_credentials(agent_a(), &[]).await.token();
+        self.exchange(agent_a(), &own, &[("audience", "agent-b")]).await.token()
+    }
+
     pub async fn exchange(&self, auth: Auth<'_>, subject: &str, extra: &[(&str, &str)]) -> Reply {
         let mut params = vec![
             ("grant_type", TOKEN_EXCHANGE),
