@@ -14,8 +14,8 @@ fn reference_request(data: &[u8]) {
 }
 
 /// Every target: the engine's, and the reference server's request handling.
-fn targets() -> Vec<(&'static str, fn(&[u8]))> {
-    let mut t: Vec<(&'static str, fn(&[u8]))> = agentcert_engine::fuzzing::TARGETS.to_vec();
+fn targets() -> Vec<agentcert_engine::fuzzing::Target> {
+    let mut t = agentcert_engine::fuzzing::TARGETS.to_vec();
     t.push(("reference_request", reference_request));
     t
 }

@@ -426,3 +426,59 @@ fn the_body_cap_is_configurable() {
     });
 }
 
+
+#[test]
+fn jwks_wrong_shape() {
+    run_case(Case {
+        name: "shape-jwks",
+        misbehaviour: Misbehaviour::WrongShape,
+        scope: Scope::Only(Endpoint::Jwks),
+        says: &["keys"],
+        ..Case::default()
+    });
+}
+
+#[test]
+fn revocation_status_999() {
+    run_case(Case { name: "999-revoke", misbehaviour: Misbehaviour::Status(999), scope: Scope::Only(Endpoint::Revocation), says: &["999"], ..Case::default() });
+}
+
+/// `--timeout` overrides the profile's: a 30 s profile timeout, cut to 1 s on the command line.
+#[test]
+fn the_timeout_is_configurable_on_the_command_line() {
+    run_case(Case {
+        name: "drip-cli-timeout",
+        misbehaviour: Misbehaviour::SlowDrip,
+        limits: "timeout = \"30s\"",
+        args: &["--timeout", "1s"],
+        exit: 2,
+        says: &["timed out"],
+        within: Duration::from_secs(8),
+        ..Case::default()
+    });
+}
+
+/// Limits that would disable themselves are refused, in one line, before anything is sent.
+#[test]
+fn limits_of_zero_are_refused() {
+    let server = HostileServer::start(Misbehaviour::NotJson, Scope::Only(Endpoint::Token));
+    for (name, limits, args, expect) in [
+        ("zero-cap", "max_body_bytes = 0", &[][..], "max_body_bytes must be more than zero"),
+        ("zero-timeout", "timeout = \"0s\"", &[], "must be more than zero"),
+        ("bad-timeout", "timeout = \"soon\"", &[], "not a duration"),
+        ("cli-zero-cap", "", &["--max-body-bytes", "0"], "--max-body-bytes"),
+        ("cli-zero-timeout", "", &["--timeout", "0s"], "--timeout"),
+    ] {
+        let dir = fresh_dir(&format!("hostile-limits-{name}"));
+        let profile = server.profile(&dir, limits, "");
+        let out = dir.join("out");
+        let mut full = vec!["run", "--no-load", "--target", profile.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        full.extend_from_slice(args);
+        let f = run_cli(&full, &dir, Duration::from_secs(30));
+        assert_eq!(f.code, Some(2), "{name}: {}", f.describe());
+        assert!(f.stderr.contains(expect), "{name}: expected {expect:?} in {}", f.stderr);
+        assert!(!f.stderr.contains("panicked"), "{name}: {}", f.stderr);
+        assert!(!out.exists(), "{name}: nothing written");
+    }
+    assert_eq!(server.hits(Endpoint::Metadata), 0, "nothing was sent");
+}

@@ -173,3 +173,48 @@ fn bad_load_arguments_are_a_one_line_error_and_exit_2() {
         assert!(!out.exists(), "{args:?}: nothing written");
     }
 }
+
+/// `--max-requests` ends a load at its bound, whatever the duration: in the open model the
+/// schedule has that many slots (each sent or counted dropped), in the closed model the users
+/// stop claiming operations.
+#[test]
+fn max_requests_stops_the_load_at_its_bound() {
+    let _one = LOAD.lock().unwrap_or_else(|e| e.into_inner());
+    for (name, shape) in [("open", &["--rate", "200", "--duration", "10s"][..]), ("closed", &["--model", "closed", "--concurrency", "4", "--duration", "10s"])] {
+        let out = temp_dir(&format!("max-requests-{name}"));
+        let mut args = vec!["load", "--scenario", "issuance", "--max-requests", "50", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(shape);
+        let started = std::time::Instant::now();
+        let o = agentcert(&args);
+        let elapsed = started.elapsed();
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", text(&o));
+        let r = &load_entries(&out)[0];
+        let (requests, dropped) = (r["requests"].as_u64().unwrap(), r["dropped"].as_u64().unwrap_or(0));
+        assert_eq!(requests + dropped, 50, "{name}: every one of the 50 operations is accounted for: {r}");
+        assert!(requests >= 45, "{name}: {r}");
+        assert!(elapsed < std::time::Duration::from_secs(7), "{name}: the bound, not the 10 s duration, ended the run ({elapsed:?})");
+    }
+}
+
+/// A load without a bound, or beyond agentcert's, is refused before anything is sent.
+#[test]
+fn loads_beyond_the_bounds_are_refused() {
+    for (args, expect) in [
+        (&["--max-requests", "0"][..], "--max-requests must be 1 to 10000000"),
+        (&["--max-requests", "10000001"], "--max-requests must be 1 to 10000000"),
+        (&["--duration", "601s"], "limit of 10m"),
+        (&["--model", "closed", "--duration", "11m"], "limit of 10m"),
+        (&["--rate", "10000000/s"], "above agentcert's limit"),
+        (&["--model", "ramp", "--ramp", "1/s:6m,1/s:6m"], "in total is longer than agentcert's limit of 10m"),
+    ] {
+        let out = temp_dir("beyond");
+        let mut full = vec!["load", "--scenario", "issuance", "--out", out.to_str().unwrap()];
+        full.extend_from_slice(args);
+        let o = agentcert(&full);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(err.contains(expect), "{args:?}: expected {expect:?} in {err:?}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?}: nothing written");
+    }
+}

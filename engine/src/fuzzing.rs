@@ -19,8 +19,12 @@ use serde_json::Value;
 /// The secret the redaction target plants; it must never come out of the redactor.
 pub const PLANTED_SECRET: &str = "fuzz-planted-secret-4d1e";
 
+/// A fuzz target: its name (a `fuzz/fuzz_targets/NAME.rs` and a `fuzz/corpus/NAME/`) and
+/// its entry function.
+pub type Target = (&'static str, fn(&[u8]));
+
 /// The fuzz targets, by name: what `cargo xtask fuzz TARGET` and the replay tests run.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[Target] = &[
     ("jose", jose_parsing),
     ("redact", redaction),
     ("responses", responses),

@@ -148,11 +148,12 @@ pub fn token_summary(token: &str) -> String {
         return String::new();
     }
     match jose::decode_unverified(token) {
-        // A token nested in the claims (or header) is summarised in turn, never shown whole.
+        // A token nested in the claims (or header) is summarised in turn, never shown whole
+        // (cut first: cheaper, and a cut token is no token).
         Ok(jwt) => format!(
             "«jwt header={} claims={} sha256:{}»",
-            capped(redact_jwts_in_text(&jwt.header.to_string())),
-            capped(redact_jwts_in_text(&jwt.claims.to_string())),
+            redact_jwts_in_text(&capped(jwt.header.to_string())),
+            redact_jwts_in_text(&capped(jwt.claims.to_string())),
             fingerprint(token)
         ),
         Err(_) => format!("«opaque token, {} chars, sha256:{}»", token.len(), fingerprint(token)),
@@ -170,7 +171,7 @@ fn capped(mut json: String) -> String {
             cut -= 1;
         }
         json.truncate(cut);
-        json.push_str("…");
+        json.push('…');
     }
     json
 }

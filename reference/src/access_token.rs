@@ -101,7 +101,10 @@ pub fn issue(state: &AppState, grant: Grant<'_>) -> Result<Issued, OAuthError> {
         parents: grant.parents,
         revoked: false,
     };
-    state.store.insert(key, record, now);
+    // RFC 7009 §2.1: a token derived from one revoked meanwhile is not issued (see Store::insert).
+    if !state.store.insert(key, record, now) {
+        return Err(OAuthError::invalid_request("a token this one derives from was revoked while it was being issued"));
+    }
     Ok(Issued { access_token, expires_in, scope: grant.scope })
 }
 

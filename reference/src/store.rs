@@ -46,9 +46,17 @@ impl Store {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Records an issued token under `key` (its `jti`).
-    pub fn insert(&self, key: String, record: TokenRecord, now: u64) {
+    /// Records an issued token under `key` (its `jti`). Refuses (false, nothing recorded) when
+    /// a token it derives from has been revoked: the exchange checked its subject before the
+    /// revocation, but the cascade ran before this insert and could not see the new token.
+    /// Checking and inserting under one lock makes revoke-then-exchange linearizable: either
+    /// the token is recorded before the cascade (which then revokes it) or not at all.
+    #[must_use]
+    pub fn insert(&self, key: String, record: TokenRecord, now: u64) -> bool {
         let mut inner = self.lock();
+        if record.parents.iter().any(|p| inner.tokens.get(p).is_some_and(|r| r.revoked)) {
+            return false;
+        }
         for parent in &record.parents {
             inner.children.entry(parent.clone()).or_default().push(key.clone());
         }
@@ -57,6 +65,7 @@ impl Store {
         if inner.inserts % 1024 == 0 {
             inner.prune(now);
         }
+        true
     }
 
     pub fn get(&self, key: &str) -> Option<TokenRecord> {

@@ -52,10 +52,10 @@ async fn scope_and_resource_are_narrowed_or_refused() {
     let r = s.client_credentials(agent_a(), &[("scope", "mail.read"), ("resource", "https://api.example.test")]).await;
     let (_, claims) = decode(&r.token());
     assert_eq!((claims["scope"].as_str(), claims["aud"].as_str()), (Some("mail.read"), Some("https://api.example.test")));
+    assert_eq!(r.body["scope"], "mail.read");
     // RFC 8707 §2: a resource is an absolute URI; a client id is not one.
     let r = s.client_credentials(agent_a(), &[("resource", "agent-b")]).await;
     assert_eq!((r.status, r.error()), (400, "invalid_target"));
-    assert_eq!(r.body["scope"], "mail.read");
 
     let r = s.client_credentials(agent_b(), &[("scope", "calendar.read calendar.write")]).await;
     assert_eq!((r.status, r.error()), (400, "invalid_scope"));

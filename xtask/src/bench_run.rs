@@ -142,6 +142,18 @@ pub fn main(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// `xtask bench-serve [stall]`: the fixed-response (or stalling) endpoint alone, in the
+/// foreground, for loading by hand (profiling a generator, trying a peer tool).
+pub fn serve(args: &[String]) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let stall = (args.first().map(String::as_str) == Some("stall"))
+        .then_some(StallSchedule { period: Duration::from_secs(10), from: Duration::from_secs(4), length: Duration::from_secs(1) });
+    let server = bench_servers::start(&rt, stall)?;
+    println!("listening {} (client {CLIENT_ID} / {CLIENT_SECRET}, client_secret_basic)", server.issuer());
+    rt.block_on(std::future::pending::<()>());
+    Ok(())
+}
+
 fn report(ctx: &Ctx, b: Bench) -> Result<Bench> {
     println!("{} {}: {} — goal {}: {}", b.id, b.title, b.line, b.goal, b.verdict());
     let doc = json!({"id": b.id, "title": b.title, "line": b.line, "ratio": b.ratio, "goal": b.goal, "verdict": b.verdict(), "details": b.details});

@@ -7,10 +7,12 @@
 //!   in the foreground, for pointing `agentcert run --target fixtures/targets/NAME.toml` at it.
 //! - `cargo xtask peer-install`: installs every peer without starting any.
 //! - `cargo xtask requirements`: regenerates REQUIREMENTS.md from the catalog.
+//! - `cargo xtask fuzz [TARGET …] [--seconds N]`: cargo-fuzz on `fuzz/`'s targets (see fuzz.rs).
 //! - `cargo xtask bench [B1 … B5]`: the benchmarks (release build, loopback, a few minutes),
 //!   results in `target/bench/`; BENCHMARKS.md records a run.
 
 mod bench;
+mod fuzz;
 #[cfg(feature = "bench")]
 mod bench_proc;
 #[cfg(feature = "bench")]
@@ -53,15 +55,18 @@ fn main() {
         },
         Some("peer-install") => PEERS.iter().try_for_each(install),
         Some("bench") => bench::bench(&args[1..]),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
         #[cfg(feature = "bench")]
         Some("bench-run") => bench_run::main(&args[1..]),
+        #[cfg(feature = "bench")]
+        Some("bench-serve") => bench_run::serve(&args[1..]),
         Some("requirements") => run(Command::new(env!("CARGO"))
             .args(["test", "-q", "-p", "agentcert-suites", "requirements_md"])
             .env("UPDATE_REQUIREMENTS", "1")
             .current_dir(root())),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test            install the peer servers and Chromium, then run every test\n  peer NAME       install and run a peer server on loopback ({})\n  peer-install    install every peer server\n  requirements    regenerate REQUIREMENTS.md from suites/requirements.toml\n  bench [B1..B5]  run the benchmarks (release build, loopback; writes target/bench/)",
+                "usage: cargo xtask <command>\n\n  test            install the peer servers and Chromium, then run every test\n  peer NAME       install and run a peer server on loopback ({})\n  peer-install    install every peer server\n  requirements    regenerate REQUIREMENTS.md from suites/requirements.toml\n  bench [B1..B5]  run the benchmarks (release build, loopback; writes target/bench/)\n  fuzz [TARGET] [--seconds N]  run cargo-fuzz on fuzz/'s targets (default: all, 60 s each)",
                 peer_names()
             );
             std::process::exit(2);
