@@ -197,6 +197,40 @@ fn pem_to_der(pem: &str, label: &str) -> anyhow::Result<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(b64).context("PEM body is not base64")
 }
 
+/// The byte strings a verifier may hold an EC P-256 public key in, for forging the "HS256
+/// keyed with the public key" token a server must refuse (RFC 8725 §2.1, §3.1): PEM as
+/// OpenSSL writes it, the same without its final newline, and the SubjectPublicKeyInfo DER.
+pub fn public_key_encodings(jwk: &Value) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
+    let der = spki_der(jwk)?;
+    let pem = pem(&der);
+    Ok(vec![("PEM", pem.clone().into_bytes()), ("PEM without the final newline", pem.trim_end().as_bytes().to_vec()), ("DER", der)])
+}
+
+/// RFC 5480 §2: SubjectPublicKeyInfo of a P-256 key, a fixed prefix naming id-ecPublicKey and
+/// secp256r1, then the uncompressed point `04 || x || y`.
+fn spki_der(jwk: &Value) -> anyhow::Result<Vec<u8>> {
+    const PREFIX: [u8; 26] = [
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
+        0x07, 0x03, 0x42, 0x00,
+    ];
+    let coord = |name: &str| -> anyhow::Result<Vec<u8>> {
+        let s = jwk.get(name).and_then(Value::as_str).ok_or_else(|| anyhow!("public JWK has no {name}"))?;
+        Ok(B64.decode(s)?)
+    };
+    let mut der = PREFIX.to_vec();
+    der.push(0x04);
+    der.extend(coord("x")?);
+    der.extend(coord("y")?);
+    Ok(der)
+}
+
+/// PEM with 64-character lines and a final newline.
+fn pem(der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
+    format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", lines.join("\n"))
+}
+
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
@@ -224,6 +258,13 @@ mod tests {
         assert!(verify_with_jwks(&t, &other.jwks()).is_err(), "wrong key must not verify");
         assert!(verify_with_jwks(&tamper_claims(&t, &json!({"sub":"mallory"})), &key.jwks()).is_err());
         assert!(verify_with_jwks(&unsigned(&json!({"sub":"x"})), &key.jwks()).is_err());
+    }
+
+    #[test]
+    fn rebuilt_public_pem_matches_the_fixture() {
+        let key = SigningKey::from_pem(include_str!("../../fixtures/keys/agent-a.key.pem")).unwrap();
+        let encodings = public_key_encodings(key.public_jwk()).unwrap();
+        assert_eq!(encodings[0].1, include_bytes!("../../fixtures/keys/agent-a.pub.pem"));
     }
 
     #[test]

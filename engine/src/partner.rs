@@ -12,9 +12,6 @@
 use crate::home_issuer::merge;
 use crate::issuer_server::IssuerServer;
 use crate::jose::{now, random_id, SigningKey};
-use anyhow::anyhow;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
@@ -130,40 +127,6 @@ impl Partner {
     }
 }
 
-/// The byte strings a verifier may hold an EC P-256 public key in, for forging the "HS256
-/// keyed with the public key" token a server must refuse (RFC 8725 §2.1, §3.1): PEM as
-/// OpenSSL writes it, the same without its final newline, and the SubjectPublicKeyInfo DER.
-pub fn public_key_encodings(jwk: &Value) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
-    let der = spki_der(jwk)?;
-    let pem = pem(&der);
-    Ok(vec![("PEM", pem.clone().into_bytes()), ("PEM without the final newline", pem.trim_end().as_bytes().to_vec()), ("DER", der)])
-}
-
-/// RFC 5480 §2: SubjectPublicKeyInfo of a P-256 key, a fixed prefix naming id-ecPublicKey and
-/// secp256r1, then the uncompressed point `04 || x || y`.
-fn spki_der(jwk: &Value) -> anyhow::Result<Vec<u8>> {
-    const PREFIX: [u8; 26] = [
-        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
-        0x07, 0x03, 0x42, 0x00,
-    ];
-    let coord = |name: &str| -> anyhow::Result<Vec<u8>> {
-        let s = jwk.get(name).and_then(Value::as_str).ok_or_else(|| anyhow!("public JWK has no {name}"))?;
-        Ok(URL_SAFE_NO_PAD.decode(s)?)
-    };
-    let mut der = PREFIX.to_vec();
-    der.push(0x04);
-    der.extend(coord("x")?);
-    der.extend(coord("y")?);
-    Ok(der)
-}
-
-/// PEM with 64-character lines and a final newline.
-fn pem(der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
-    format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", lines.join("\n"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,7 +172,7 @@ mod tests {
     #[test]
     fn pem_encoding_matches_openssl() {
         let key = SigningKey::from_pem(include_str!("../../fixtures/keys/partner.key.pem")).unwrap();
-        let encodings = public_key_encodings(key.public_jwk()).unwrap();
+        let encodings = crate::jose::public_key_encodings(key.public_jwk()).unwrap();
         assert_eq!(String::from_utf8(encodings[0].1.clone()).unwrap(), include_str!("../../fixtures/keys/partner.pub.pem"));
     }
 }

@@ -10,7 +10,8 @@
 use crate::expect;
 use agentcert_engine::jose::{now, sign_hs256, tamper_claims, unsigned, SigningKey};
 use agentcert_engine::oauth::{TokenAnswer, GRANT_JWT_BEARER};
-use agentcert_engine::partner::{public_key_encodings, OldKey};
+use agentcert_engine::jose::public_key_encodings;
+use agentcert_engine::partner::OldKey;
 use agentcert_engine::profile::PartnerProfile;
 use agentcert_engine::{check, Check, ClientRole, Ctx, Outcome, Verdict};
 use anyhow::{anyhow, bail};

@@ -10,8 +10,6 @@ use agentcert_engine::oauth::TokenAnswer;
 use agentcert_engine::profile::{AssertionAudience, ClientProfile};
 use agentcert_engine::{ClientRole, Ctx, Outcome, Verdict};
 use anyhow::{anyhow, bail};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine;
 use serde_json::{json, Value};
 
 const RULE: &str = "RFC 7523 §3.2";
@@ -93,15 +91,8 @@ pub async fn alg_none(ctx: Ctx) -> anyhow::Result<Outcome> {
 pub async fn hs256_public_key(ctx: Ctx) -> anyhow::Result<Outcome> {
     let Some(client) = client_with_control(&ctx).await? else { return Ok(no_jwt_client()) };
     let key = signing_key(client)?;
-    let der = spki_der(key.public_jwk())?;
-    let pem = pem(&der);
-    let variants: [(&str, Vec<u8>); 3] = [
-        ("PEM", pem.clone().into_bytes()),
-        ("PEM without the final newline", pem.trim_end().as_bytes().to_vec()),
-        ("DER", der),
-    ];
     let mut cases = Vec::new();
-    for (name, secret) in variants {
+    for (name, secret) in agentcert_engine::jose::public_key_encodings(key.public_jwk())? {
         let assertion = sign_hs256(&json!({"alg": "HS256", "typ": "JWT"}), &valid_claims(&ctx, client)?, &secret);
         cases.push((format!("an HS256 client assertion keyed with the client's public key ({name})"), send(&ctx, client, &assertion).await?));
     }
@@ -210,41 +201,4 @@ pub async fn access_token_as_assertion(ctx: Ctx) -> anyhow::Result<Outcome> {
     let answer = send(&ctx, client, &token).await?;
     let what = format!("{}'s own at+jwt access token presented as its client_assertion", client.client_id);
     Ok(expect::refused_with(&ctx, &answer, &["invalid_client"], &what, RULE))
-}
-
-/// The SubjectPublicKeyInfo DER of a P-256 public JWK (RFC 5480 §2): a fixed prefix naming
-/// id-ecPublicKey and secp256r1, then the uncompressed point.
-fn spki_der(jwk: &Value) -> anyhow::Result<Vec<u8>> {
-    const PREFIX: [u8; 26] = [
-        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
-        0x07, 0x03, 0x42, 0x00,
-    ];
-    let coord = |name: &str| -> anyhow::Result<Vec<u8>> {
-        let s = jwk.get(name).and_then(Value::as_str).ok_or_else(|| anyhow!("public JWK has no {name}"))?;
-        Ok(URL_SAFE_NO_PAD.decode(s)?)
-    };
-    let mut der = PREFIX.to_vec();
-    der.push(0x04);
-    der.extend(coord("x")?);
-    der.extend(coord("y")?);
-    Ok(der)
-}
-
-/// PEM as OpenSSL writes it: 64-character lines and a final newline.
-fn pem(der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
-    format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", lines.join("\n"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rebuilt_pem_matches_the_fixture() {
-        let key = agentcert_engine::jose::SigningKey::from_pem(include_str!("../../../fixtures/keys/agent-a.key.pem")).unwrap();
-        let rebuilt = pem(&spki_der(key.public_jwk()).unwrap());
-        assert_eq!(rebuilt, include_str!("../../../fixtures/keys/agent-a.pub.pem"));
-    }
 }
