@@ -155,7 +155,8 @@ fn parse_positive_duration(s: &str) -> Result<std::time::Duration, String> {
 
 #[derive(Args)]
 struct LoadArgs {
-    /// The scenario (repeatable): issuance, exchange, revocation, population, jwt-bearer.
+    /// The scenario (repeatable): issuance, exchange, revocation, push-revocation, population,
+    /// jwt-bearer.
     #[arg(long = "scenario", value_name = "NAME", required = true)]
     scenarios: Vec<String>,
     /// Arrival rate in the open model: 200, 200/s, 600/m [default: 200/s].
@@ -194,6 +195,10 @@ struct LoadArgs {
     /// population: token cache policy, none or reuse [default: reuse].
     #[arg(long, value_name = "POLICY")]
     token_cache: Option<String>,
+    /// push-revocation: plain client-credentials requests per revocation, sent beside the
+    /// revocations so that they are measured under issuance load; 0 for none [default: 5].
+    #[arg(long, value_name = "N")]
+    background_issuance: Option<String>,
     /// Target profile (TOML). Without it, the embedded reference server is the target.
     #[arg(long, value_name = "FILE")]
     target: Option<PathBuf>,
@@ -366,6 +371,7 @@ async fn load(args: LoadArgs) -> Result<ExitCode, HarnessError> {
         agents: args.agents,
         actions_per_hour: args.actions_per_hour,
         token_cache: args.token_cache,
+        background_issuance: args.background_issuance,
         allow_remote: args.allow_remote,
     };
     let capacity_options = agentcert_scenarios::capacity::CapacityOptions { find_capacity: args.find_capacity, slo: args.slo, max_rate: args.max_rate };

@@ -44,7 +44,7 @@ impl Default for Case {
             args: &[],
             exit: 1,
             says: &[],
-            within: Duration::from_secs(60),
+            within: Duration::from_secs(30),
         }
     }
 }
@@ -255,7 +255,7 @@ fn token_endpoint_slow_drip() {
         scope: Scope::Only(Endpoint::Token),
         limits: "timeout = \"300ms\"",
         says: &["timed out"],
-        within: Duration::from_secs(75),
+        within: Duration::from_secs(45),
         ..Case::default()
     });
 }
@@ -366,7 +366,7 @@ fn introspection_slow_drip() {
         scope: Scope::Only(Endpoint::Introspection),
         limits: "timeout = \"500ms\"",
         says: &["timed out"],
-        within: Duration::from_secs(75),
+        within: Duration::from_secs(45),
         ..Case::default()
     });
 }

@@ -218,3 +218,82 @@ fn loads_beyond_the_bounds_are_refused() {
         assert!(!out.exists(), "{args:?}: nothing written");
     }
 }
+
+/// push-revocation: from the revoke call's start to the CAEP session-revoked SET's arrival at
+/// the harness's signals receiver, under background issuance, against the embedded reference
+/// server (an SSF Transmitter). Every delivered revocation is one value in the interval log.
+#[test]
+fn push_revocation_times_the_set_from_the_revoke_call() {
+    let _one = LOAD.lock().unwrap_or_else(|e| e.into_inner());
+    let out = temp_dir("push-revocation");
+    let o = agentcert(&["load", "--scenario", "push-revocation", "--rate", "10", "--duration", "3s", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r = &load_entries(&out)[0];
+    eprintln!("push-revocation: {r}");
+    assert_eq!((r["scenario"].as_str(), r["latency_basis"].as_str()), (Some("push-revocation"), Some("revoke call start")), "{r}");
+    let count = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+    let delivered = count(&r["latency_ms"]["samples"]);
+    assert!(delivered > 0, "{r}");
+    // Every operation is delivered (timed) or failed by class; invalid SETs are extra errors.
+    assert_eq!(delivered + count(&r["errors"]) - count(&r["errors_by_class"]["invalid-set"]), count(&r["requests"]), "{r}");
+    let recorded: u64 = read_hlog(&out.join("push-revocation.hlog")).iter().map(|h| h.len()).sum();
+    assert_eq!(recorded, delivered, "one value per delivered revocation: {r}");
+    assert!(r["latency_ms"]["p99"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(out.join("push-revocation.percentiles.txt").exists() && out.join("push-revocation.goose.html").exists(), "{r}");
+    let background = &r["background_issuance"];
+    assert_eq!(background["multiple"], 5.0, "{r}");
+    assert!(count(&background["requests"]) > 0, "{r}");
+}
+
+/// A Transmitter that never sends the event, and one whose SETs break a rule: the first is
+/// `not-delivered` (after revoke_within × 3, at least 1 s), the second `invalid-set` (its
+/// arrivals still timed). In process, against mutants of the reference server.
+#[test]
+fn push_revocation_counts_undelivered_and_invalid_sets() {
+    let _one = LOAD.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let options = agentcert_scenarios::LoadOptions {
+        scenarios: vec!["push-revocation".into()],
+        rate: Some("5".into()),
+        duration: Some("1s".into()),
+        background_issuance: Some("1".into()),
+        ..Default::default()
+    };
+    let plan = agentcert_scenarios::LoadPlan::from_options(&options).unwrap();
+    for (fault, class) in [(agentcert_reference::Fault::SsfNoRevocationEvent, "not-delivered"), (agentcert_reference::Fault::SsfSetWrongAud, "invalid-set")] {
+        let r = rt.block_on(async {
+            let (server, mut profile, _) = agentcert::embedded::start(&[fault]).await.unwrap().into_parts();
+            profile.timing.revoke_within = std::time::Duration::from_millis(100);
+            let out = temp_dir(&format!("push-{class}"));
+            let r = agentcert_scenarios::run(profile, None, &plan, &out, false).await.unwrap();
+            server.shutdown().await;
+            r[0].clone()
+        });
+        assert_eq!((r.requests, r.errors_by_class.get(class).copied()), (5, Some(5)), "{fault:?}: {r:?}");
+        let expected_samples = if class == "invalid-set" { 5 } else { 0 };
+        assert_eq!(r.latency_ms.samples, expected_samples, "{fault:?}: {r:?}");
+        let background = r.background_issuance.as_ref().map_or(0, |b| b.requests);
+        assert!((1..=5).contains(&background), "one background request a revocation, sent by the end: {r:?}");
+    }
+}
+
+/// A target that is no Transmitter, or whose access tokens are opaque, is refused before any
+/// load when push-revocation is all that was asked for (exit 2 from the command line).
+#[test]
+fn push_revocation_needs_a_transmitter_and_tokens_with_a_jti() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let options = agentcert_scenarios::LoadOptions { scenarios: vec!["push-revocation".into()], rate: Some("5".into()), duration: Some("1s".into()), ..Default::default() };
+    let plan = agentcert_scenarios::LoadPlan::from_options(&options).unwrap();
+    rt.block_on(async {
+        let (server, profile, _) = agentcert::embedded::start(&[]).await.unwrap().into_parts();
+        for (capability, says) in [("ssf-transmitter", "push-revocation: the target profile turns the ssf-transmitter capability off"), ("jwt-access-tokens", "opaque")] {
+            let mut p = profile.clone();
+            p.capabilities.insert(capability.into(), false);
+            let out = temp_dir(&format!("push-refused-{capability}"));
+            let e = agentcert_scenarios::run(p, None, &plan, &out, false).await.unwrap_err();
+            assert!(e.contains(says) && !e.contains('\n'), "{capability}: {e}");
+            assert!(!out.exists(), "{capability}: nothing written");
+        }
+        server.shutdown().await;
+    });
+}

@@ -135,6 +135,26 @@ pub struct LoadResult {
     /// merge of such a run (`agentcert merge`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker: Option<WorkerInfo>,
+    /// push-revocation: the plain issuance load sent beside the revocations, counted apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background_issuance: Option<BackgroundIssuance>,
+}
+
+/// Client-credentials requests sent beside a scenario's operations (push-revocation's
+/// `--background-issuance`), so that what the scenario measures is measured while the server
+/// issues tokens. Not operations of the scenario: counted here, apart from its figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BackgroundIssuance {
+    /// Requests per operation of the scenario, spread over the gap to the next one.
+    pub multiple: f64,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests never sent: as many were already in flight as the cap allows.
+    pub dropped: u64,
+    pub errors: u64,
+    pub errors_by_class: BTreeMap<String, u64>,
+    /// From each request's intended send time to its answer.
+    pub latency_ms: LatencySummary,
 }
 
 /// One worker's share of a load split over several (or, with no `index`, the merge of every

@@ -342,6 +342,7 @@ pub async fn search(profile: TargetProfile, roles: impl Into<Roles>, plan: &Capa
         tried.push((rate, met));
         results.push(r);
     };
+    target.close().await;
     let best = steps.iter().enumerate().filter(|(_, s)| s.meets_slo).max_by(|a, b| a.1.rate.total_cmp(&b.1.rate)).map(|(i, _)| i);
     let chosen = best.or(steps.len().checked_sub(1));
     let Some(i) = chosen else {

@@ -13,7 +13,8 @@
 //!   ramps; [`threshold`] the pass/fail rules).
 //! - [`safety`]: loopback only unless told otherwise; every run bounded.
 //! - [`pacer`]: the schedule, and the late/dropped books.
-//! - [`scenario`]: issuance, exchange, revocation, population — each one operation.
+//! - [`scenario`]: issuance, exchange, revocation, push-revocation, population, jwt-bearer —
+//!   each one operation.
 //! - [`wire`]: the OAuth requests, through Goose, authenticated per the profile.
 //! - [`attack`]: one scenario under Goose.
 //! - [`histogram`]: interval logs and percentile tables.

@@ -25,6 +25,10 @@ pub enum ErrorClass {
     BadResponse,
     /// A revoked token still introspected active after the profile's `revoke_within`.
     NotPropagated,
+    /// push-revocation: no session-revoked SET about the revoked token arrived in time.
+    NotDelivered,
+    /// push-revocation: a SET arrived that broke a rule (signature, `iss`, `aud`, ...).
+    InvalidSet,
     /// The harness could not build the request (a client key it cannot use).
     Harness,
 }
@@ -40,6 +44,8 @@ impl ErrorClass {
             ErrorClass::Transport => "transport",
             ErrorClass::BadResponse => "bad-response",
             ErrorClass::NotPropagated => "not-propagated",
+            ErrorClass::NotDelivered => "not-delivered",
+            ErrorClass::InvalidSet => "invalid-set",
             ErrorClass::Harness => "harness",
         }
     }

@@ -4,6 +4,7 @@
 
 use crate::pace::{self, Step, MAX_IN_FLIGHT, MAX_REQUESTS};
 use crate::pacer::Schedule;
+use crate::scenario::push_revocation::{DEFAULT_BACKGROUND, MAX_BACKGROUND};
 use crate::scenario::{Population, ScenarioName, TokenCache, MAX_AGENTS};
 use crate::threshold::Threshold;
 use agentcert_engine::profile::ClientRole;
@@ -32,6 +33,8 @@ pub struct LoadOptions {
     pub agents: Option<u64>,
     pub actions_per_hour: Option<String>,
     pub token_cache: Option<String>,
+    /// push-revocation: client-credentials requests per revocation, sent beside it.
+    pub background_issuance: Option<String>,
     pub allow_remote: bool,
 }
 
@@ -85,6 +88,9 @@ pub struct LoadPlan {
     pub client: ClientRole,
     pub population: PopulationPlan,
     pub thresholds: Vec<Threshold>,
+    /// push-revocation: plain client-credentials requests per revocation, sent beside the
+    /// revocations (0: none).
+    pub background_issuance: f64,
     pub allow_remote: bool,
     /// Skip (with a note on stderr) a scenario the target cannot serve, instead of refusing
     /// the run: for the load phase of `agentcert run`, which must not fail a conformance run
@@ -102,7 +108,7 @@ impl LoadPlan {
             }
         }
         if names.is_empty() {
-            return Err("name a scenario with --scenario (issuance, exchange, revocation, population, jwt-bearer)".into());
+            return Err("name a scenario with --scenario (issuance, exchange, revocation, push-revocation, population, jwt-bearer)".into());
         }
         let duration = pace::parse_duration(o.duration.as_deref().unwrap_or(DEFAULT_DURATION))?;
         let model = o.model.as_deref().unwrap_or(if o.ramp.is_some() { "ramp" } else { "open" });
@@ -186,24 +192,58 @@ impl LoadPlan {
             }
             thresholds.push(t);
         }
-        Ok(LoadPlan { jobs, max_requests, max_in_flight, client, population, thresholds, allow_remote: o.allow_remote, best_effort: false })
+        let background_issuance = background_issuance(o, &jobs)?;
+        Ok(LoadPlan { jobs, max_requests, max_in_flight, client, population, thresholds, background_issuance, allow_remote: o.allow_remote, best_effort: false })
     }
 
     /// The load phase of `agentcert run`: a short issuance load and a revocation-latency
-    /// load, enough to put a number on both without turning a conformance run into a soak.
+    /// load, enough to put a number on both without turning a conformance run into a soak;
+    /// and, against a Shared Signals Transmitter, the push-revocation latency beside it (it
+    /// is skipped with a note otherwise).
     pub fn run_phase(allow_remote: bool) -> LoadPlan {
         let open = |rate: f64| Shape::Open { steps: vec![Step { rate, duration: Duration::from_secs(3) }], ramp: false };
         LoadPlan {
-            jobs: vec![Job { scenario: ScenarioName::Issuance, shape: open(50.0) }, Job { scenario: ScenarioName::Revocation, shape: open(10.0) }],
+            jobs: vec![
+                Job { scenario: ScenarioName::Issuance, shape: open(50.0) },
+                Job { scenario: ScenarioName::Revocation, shape: open(10.0) },
+                Job { scenario: ScenarioName::PushRevocation, shape: open(10.0) },
+            ],
             max_requests: MAX_REQUESTS,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             client: ClientRole::AgentA,
             population: PopulationPlan { agents: DEFAULT_AGENTS, actions_per_hour: DEFAULT_ACTIONS_PER_HOUR, cache: TokenCache::Reuse },
             thresholds: vec![],
+            background_issuance: DEFAULT_BACKGROUND,
             allow_remote,
             best_effort: true,
         }
     }
+}
+
+/// push-revocation's background issuance, a multiple of its rate: bounded like a rate.
+fn background_issuance(o: &LoadOptions, jobs: &[Job]) -> Result<f64, String> {
+    let push = jobs.iter().find(|j| j.scenario == ScenarioName::PushRevocation);
+    let multiple = match o.background_issuance.as_deref() {
+        None => DEFAULT_BACKGROUND,
+        Some(_) if push.is_none() => return Err("--background-issuance is for the push-revocation scenario".into()),
+        Some(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|m| m.is_finite() && (0.0..=MAX_BACKGROUND).contains(m))
+            .ok_or_else(|| format!("--background-issuance `{s}` is not a number from 0 to {MAX_BACKGROUND}"))?,
+    };
+    if let Some(Job { shape: Shape::Open { steps, .. }, .. }) = push {
+        let peak = steps.iter().map(|s| s.rate).fold(0.0, f64::max);
+        if peak * multiple > pace::MAX_RATE {
+            return Err(format!(
+                "--background-issuance {multiple} at {peak}/s is {:.0} requests/s, above agentcert's limit of {}/s",
+                peak * multiple,
+                pace::MAX_RATE
+            ));
+        }
+    }
+    Ok(multiple)
 }
 
 fn population_plan(o: &LoadOptions) -> Result<PopulationPlan, String> {
@@ -253,6 +293,9 @@ mod tests {
             (LoadOptions { thresholds: vec!["revocation.p99<1s".into()], ..opts("issuance") }, "does not include"),
             (opts("refresh"), "unknown scenario `refresh`"),
             (LoadOptions { max_requests: Some(0), ..opts("issuance") }, "--max-requests"),
+            (LoadOptions { background_issuance: Some("5".into()), ..opts("revocation") }, "is for the push-revocation scenario"),
+            (LoadOptions { background_issuance: Some("-1".into()), ..opts("push-revocation") }, "from 0 to 100"),
+            (LoadOptions { background_issuance: Some("10".into()), rate: Some("20000".into()), ..opts("push-revocation") }, "above agentcert's limit"),
         ] {
             let e = LoadPlan::from_options(&o).unwrap_err();
             assert!(e.contains(says) && !e.contains('\n'), "{o:?}: {e}");
@@ -265,6 +308,15 @@ mod tests {
         let p = LoadPlan::from_options(&o).unwrap();
         assert_eq!(p.jobs[0].shape, Shape::Open { steps: vec![Step { rate: 60.0, duration: Duration::from_secs(5) }], ramp: false });
         assert_eq!(p.population.cache, TokenCache::None);
+    }
+
+    #[test]
+    fn push_revocation_sends_background_issuance_at_a_multiple_of_its_rate() {
+        assert_eq!(LoadPlan::from_options(&opts("push-revocation")).unwrap().background_issuance, 5.0);
+        let p = LoadPlan::from_options(&LoadOptions { background_issuance: Some("0".into()), ..opts("push-revocation") }).unwrap();
+        assert_eq!((p.jobs[0].scenario, p.background_issuance), (ScenarioName::PushRevocation, 0.0));
+        let both = LoadPlan::from_options(&LoadOptions { scenarios: vec!["revocation".into(), "push-revocation".into()], ..Default::default() }).unwrap();
+        assert_eq!(both.jobs.iter().map(|j| j.scenario.name()).collect::<Vec<_>>(), ["revocation", "push-revocation"]);
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub fn summary_table(results: &[LoadResult]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<11} {:<6} {:>9} {:>10} {:>8} {:>7} {:>6} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}  latency from",
+        "{:<15} {:<6} {:>9} {:>10} {:>8} {:>7} {:>6} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}  latency from",
         "scenario", "model", "target/s", "achieved/s", "sent", "errors", "late", "dropped", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms"
     );
     for r in results {
@@ -45,7 +45,7 @@ pub fn summary_table(results: &[LoadResult]) -> String {
         let ms = |v: f64| if l.samples == 0 { "-".to_string() } else { format!("{v:.3}") };
         let _ = writeln!(
             s,
-            "{:<11} {:<6} {:>9} {:>10.1} {:>8} {:>7} {:>6} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
+            "{:<15} {:<6} {:>9} {:>10.1} {:>8} {:>7} {:>6} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
             r.scenario, r.model, target, r.achieved_rate, r.requests, r.errors, r.late, r.dropped, ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max), r.latency_basis
         );
     }
@@ -59,6 +59,14 @@ pub fn summary_table(results: &[LoadResult]) -> String {
                 s,
                 "{}: {} slots sent late, {} never sent (the generator, or its --max-in-flight cap, was behind the schedule; latency still counts from the intended time)",
                 r.scenario, r.late, r.dropped
+            );
+        }
+        if let Some(b) = &r.background_issuance {
+            let p99 = if b.latency_ms.samples == 0 { "-".to_string() } else { format!("{:.3} ms", b.latency_ms.p99) };
+            let _ = writeln!(
+                s,
+                "{} background issuance: {} client-credentials requests ({}× the operations), {} errors, {} dropped, p99 {p99} from the intended send time",
+                r.scenario, b.requests, b.multiple, b.errors, b.dropped
             );
         }
         if let Some(v) = &r.token_volume {
@@ -133,7 +141,7 @@ mod tests {
             ..Default::default()
         };
         let t = summary_table(std::slice::from_ref(&r));
-        assert!(t.contains("issuance    open       200.0      199.5      998       1      3       2     1.200"), "{t}");
+        assert!(t.contains("issuance        open       200.0      199.5      998       1      3       2     1.200"), "{t}");
         assert!(t.contains("intended send time"), "{t}");
         assert!(t.contains("issuance errors: status-5xx 1"), "{t}");
         assert!(t.contains("3 slots sent late, 2 never sent"), "{t}");

@@ -8,7 +8,8 @@ use crate::pacer::{Mode, Pacer, Schedule};
 use crate::plan::{Job, LoadPlan, Shape};
 use crate::report;
 use crate::safety;
-use crate::scenario::{jwt_bearer, Exchange, Issuance, JwtBearer, Population, Revocation, Scenario, ScenarioName};
+use crate::scenario::push_revocation::{self, BackgroundPlan};
+use crate::scenario::{jwt_bearer, Exchange, Issuance, JwtBearer, Population, PushRevocation, Revocation, Scenario, ScenarioName};
 use crate::wire::Wire;
 use crate::worker::Share;
 use agentcert_engine::context::Roles;
@@ -17,6 +18,7 @@ use agentcert_engine::home_issuer::HomeIssuer;
 use agentcert_engine::http::{Limits, Recorder};
 use agentcert_engine::partner::Partner;
 use agentcert_engine::profile::{ClientRole, TargetProfile};
+use agentcert_engine::receiver::Session;
 use agentcert_engine::redact::Redactor;
 use agentcert_engine::results::LoadResult;
 use std::path::Path;
@@ -30,17 +32,22 @@ use std::time::{Duration, SystemTime};
 /// reason the load could not run at all (exit 2), said in one line.
 pub async fn run(profile: TargetProfile, roles: impl Into<Roles>, plan: &LoadPlan, out: &Path, progress: bool) -> Result<Vec<LoadResult>, String> {
     let target = prepare(profile, roles.into(), plan, out).await?;
-    let mut results = vec![];
-    for job in &plan.jobs {
-        if target.skipped.contains(&job.scenario) {
-            continue;
+    let results = async {
+        let mut results = vec![];
+        for job in &plan.jobs {
+            if target.skipped.contains(&job.scenario) {
+                continue;
+            }
+            let scenario = target.scenario(job, plan)?;
+            let mut result = run_job(job, plan, scenario, target.wire.clone(), &target.host, out, progress).await?;
+            result.thresholds = plan.thresholds.iter().filter(|t| t.applies_to(&result.scenario)).map(|t| t.judge(&result)).collect();
+            results.push(result);
         }
-        let scenario = target.scenario(job, plan)?;
-        let mut result = run_job(job, plan, scenario, target.wire.clone(), &target.host, out, progress).await?;
-        result.thresholds = plan.thresholds.iter().filter(|t| t.applies_to(&result.scenario)).map(|t| t.judge(&result)).collect();
-        results.push(result);
+        Ok(results)
     }
-    Ok(results)
+    .await;
+    target.close().await;
+    results
 }
 
 /// A target ready to load: checked, discovered, with the roles its jobs need running.
@@ -52,12 +59,21 @@ pub(crate) struct Prepared {
     pub partner: Option<Arc<Partner>>,
     /// Jobs the target cannot serve, each already noted on stderr.
     pub skipped: Vec<ScenarioName>,
+    /// push-revocation's signals session: a receiver, and a push stream open on the target.
+    pub session: Option<Arc<Session>>,
 }
 
 impl Prepared {
     /// A fresh scenario for `job` (a population keeps per-run state).
     pub fn scenario(&self, job: &Job, plan: &LoadPlan) -> Result<Scenario, String> {
-        scenario(job, plan, &self.wire, self.home.as_ref(), self.partner.as_ref())
+        scenario(job, plan, &self.wire, self.home.as_ref(), self.partner.as_ref(), self.session.as_ref())
+    }
+
+    /// Closes push-revocation's signals session, if one was opened (deleting its stream).
+    pub async fn close(self) {
+        if let Some(session) = self.session {
+            push_revocation::close(session).await;
+        }
     }
 }
 
@@ -78,6 +94,16 @@ pub(crate) async fn prepare(profile: TargetProfile, roles: Roles, plan: &LoadPla
                 continue;
             }
         }
+        if job.scenario == ScenarioName::PushRevocation {
+            if let Some(why) = push_revocation::unsupported(&http, &profile).await {
+                if plan.jobs.len() == 1 && !plan.best_effort {
+                    return Err(format!("push-revocation: {why}"));
+                }
+                eprintln!("agentcert: load push-revocation skipped: {why}");
+                skipped.push(job.scenario);
+                continue;
+            }
+        }
         match check_job(job, plan, &profile, &metadata) {
             Ok(()) => {}
             Err(e) if plan.best_effort => {
@@ -87,6 +113,18 @@ pub(crate) async fn prepare(profile: TargetProfile, roles: Roles, plan: &LoadPla
             Err(e) => return Err(e),
         }
     }
+    let session = match plan.jobs.iter().any(|j| j.scenario == ScenarioName::PushRevocation) && !skipped.contains(&ScenarioName::PushRevocation) {
+        false => None,
+        true => match push_revocation::open(&http, &profile, &metadata, plan.client).await {
+            Ok(s) => Some(Arc::new(s)),
+            Err(e) if plan.best_effort => {
+                eprintln!("agentcert: load push-revocation skipped: {}", e.trim_start_matches("push-revocation: "));
+                skipped.push(ScenarioName::PushRevocation);
+                None
+            }
+            Err(e) => return Err(e),
+        },
+    };
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let host = url::Url::parse(profile.issuer()).map_err(|e| e.to_string())?.origin().ascii_serialization();
     let wire = Arc::new(Wire::new(profile, &metadata)?);
@@ -101,7 +139,7 @@ pub(crate) async fn prepare(profile: TargetProfile, roles: Roles, plan: &LoadPla
         None if needs(ScenarioName::JwtBearer) => Some(Arc::new(start_partner(&wire.profile).await?)),
         None => None,
     };
-    Ok(Prepared { wire, host, home, partner, skipped })
+    Ok(Prepared { wire, host, home, partner, skipped, session })
 }
 
 /// Endpoints and clients a job needs, checked before anything is sent.
@@ -112,6 +150,9 @@ fn check_job(job: &Job, plan: &LoadPlan, profile: &TargetProfile, md: &Metadata)
     if job.scenario == ScenarioName::Revocation {
         endpoints.extend(["revocation_endpoint", "introspection_endpoint"]);
         clients.push(ClientRole::ResourceServer);
+    }
+    if job.scenario == ScenarioName::PushRevocation {
+        endpoints.push("revocation_endpoint");
     }
     for member in endpoints {
         let url = md.str(member).ok_or_else(|| format!("{name}: the target's metadata has no {member}"))?;
@@ -137,7 +178,14 @@ async fn start_partner(profile: &TargetProfile) -> Result<Partner, String> {
     Partner::start(&p.listen).await.map_err(|e| format!("jwt-bearer: partner issuer: {e:#}"))
 }
 
-fn scenario(job: &Job, plan: &LoadPlan, wire: &Wire, home: Option<&Arc<HomeIssuer>>, partner: Option<&Arc<Partner>>) -> Result<Scenario, String> {
+fn scenario(
+    job: &Job,
+    plan: &LoadPlan,
+    wire: &Arc<Wire>,
+    home: Option<&Arc<HomeIssuer>>,
+    partner: Option<&Arc<Partner>>,
+    session: Option<&Arc<Session>>,
+) -> Result<Scenario, String> {
     let profile = &wire.profile;
     let timing = &profile.timing;
     Ok(match job.scenario {
@@ -155,6 +203,20 @@ fn scenario(job: &Job, plan: &LoadPlan, wire: &Wire, home: Option<&Arc<HomeIssue
         ScenarioName::JwtBearer => {
             let partner = partner.ok_or("jwt-bearer: no partner issuer is running")?.clone();
             Scenario::JwtBearer(JwtBearer::new(plan.client, partner, profile, &wire.token_endpoint)?)
+        }
+        ScenarioName::PushRevocation => {
+            let session = session.ok_or("push-revocation: no signals session is open")?.clone();
+            // The background requests of a slot are spread over the gap to the next, at the
+            // schedule's highest rate; the closed model has no gap.
+            let gap = match &job.shape {
+                Shape::Open { steps, .. } => match steps.iter().map(|s| s.rate).fold(0.0, f64::max) {
+                    peak if peak > 0.0 => Duration::from_secs_f64(1.0 / peak),
+                    _ => Duration::ZERO,
+                },
+                Shape::Closed { .. } => Duration::ZERO,
+            };
+            let background = BackgroundPlan { multiple: plan.background_issuance, gap, max_in_flight: plan.max_in_flight };
+            Scenario::PushRevocation(PushRevocation::new(plan.client, session, timing.revoke_within, wire.clone(), background)?)
         }
     })
 }
@@ -223,7 +285,7 @@ pub(crate) async fn run_job_as(job: &Job, plan: &LoadPlan, scenario: Scenario, w
         Scenario::Population(p) => Some(p.token_volume(tally.elapsed)),
         _ => None,
     };
-    Ok(LoadResult {
+    let mut result = LoadResult {
         scenario: name.to_string(),
         model: job.shape.model().to_string(),
         target_rate: target_rate.map(round1),
@@ -245,7 +307,12 @@ pub(crate) async fn run_job_as(job: &Job, plan: &LoadPlan, scenario: Scenario, w
         thresholds: vec![],
         capacity: None,
         worker: share.map(|w| w.info(tally.send_span)),
-    })
+        background_issuance: None,
+    };
+    if let Scenario::PushRevocation(p) = &attack.scenario {
+        p.annotate(&mut result);
+    }
+    Ok(result)
 }
 
 fn round1(x: f64) -> f64 {

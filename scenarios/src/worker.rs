@@ -256,6 +256,7 @@ pub async fn run(profile: TargetProfile, roles: impl Into<Roles>, plan: &LoadPla
         }
         results.push(result);
     }
+    target.close().await;
     Ok(results)
 }
 

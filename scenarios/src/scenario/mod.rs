@@ -2,18 +2,21 @@
 //! the target only over HTTP, authenticating the way its profile says.
 //!
 //! jwt-bearer (RFC 7523 §2.1 federation) runs only against a target that offers the grant and
-//! trusts the profile's partner; otherwise it is skipped with a note.
+//! trusts the profile's partner; otherwise it is skipped with a note. push-revocation runs
+//! only against a Shared Signals Transmitter, likewise.
 
 mod exchange;
 mod issuance;
 pub mod jwt_bearer;
 mod population;
+pub mod push_revocation;
 mod revocation;
 
 pub use exchange::Exchange;
 pub use issuance::Issuance;
 pub use jwt_bearer::JwtBearer;
 pub use population::{model as population_model, Population, TokenCache, MAX_AGENTS};
+pub use push_revocation::PushRevocation;
 pub use revocation::{poll_delays, Revocation};
 
 use crate::outcome::Outcome;
@@ -28,11 +31,18 @@ pub enum ScenarioName {
     Revocation,
     Population,
     JwtBearer,
+    PushRevocation,
 }
 
 impl ScenarioName {
-    pub const ALL: [ScenarioName; 5] =
-        [ScenarioName::Issuance, ScenarioName::Exchange, ScenarioName::Revocation, ScenarioName::Population, ScenarioName::JwtBearer];
+    pub const ALL: [ScenarioName; 6] = [
+        ScenarioName::Issuance,
+        ScenarioName::Exchange,
+        ScenarioName::Revocation,
+        ScenarioName::Population,
+        ScenarioName::JwtBearer,
+        ScenarioName::PushRevocation,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -41,6 +51,7 @@ impl ScenarioName {
             ScenarioName::Revocation => "revocation",
             ScenarioName::Population => "population",
             ScenarioName::JwtBearer => "jwt-bearer",
+            ScenarioName::PushRevocation => "push-revocation",
         }
     }
 
@@ -60,6 +71,7 @@ pub enum Scenario {
     Revocation(Revocation),
     Population(Population),
     JwtBearer(JwtBearer),
+    PushRevocation(PushRevocation),
 }
 
 impl Scenario {
@@ -70,6 +82,7 @@ impl Scenario {
             Scenario::Revocation(_) => ScenarioName::Revocation,
             Scenario::Population(_) => ScenarioName::Population,
             Scenario::JwtBearer(_) => ScenarioName::JwtBearer,
+            Scenario::PushRevocation(_) => ScenarioName::PushRevocation,
         }
     }
 
@@ -81,13 +94,14 @@ impl Scenario {
             Scenario::Revocation(s) => s.act(user, wire).await,
             Scenario::Population(s) => s.act(user, wire, slot).await,
             Scenario::JwtBearer(s) => s.act(user, wire).await,
+            Scenario::PushRevocation(s) => s.act(user, wire, slot).await,
         }
     }
 
     /// What the latency figures measure from.
     pub fn latency_basis(&self, open: bool) -> &'static str {
         match (self, open) {
-            (Scenario::Revocation(_), _) => "revoke call start",
+            (Scenario::Revocation(_) | Scenario::PushRevocation(_), _) => "revoke call start",
             (_, true) => "intended send time",
             (_, false) => "service time",
         }
