@@ -6,7 +6,7 @@ use agentcert_engine::profile::Mode;
 use agentcert_engine::runner::{self, RunOptions};
 use agentcert_engine::{HarnessError, TargetProfile};
 use clap::{Args, Parser, Subcommand};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -480,8 +480,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, HarnessError> {
         config.listen = listen;
     }
     let server = agentcert_reference::start(config).await.map_err(setup)?;
-    println!("agentcert reference server: issuer {}", server.issuer);
-    println!("metadata: {}", agentcert_engine::discovery::rfc8414_url(&server.issuer));
+    // A server outlives whoever reads its first lines: a closed stdout must not stop it
+    // (println! would panic on the broken pipe).
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "agentcert reference server: issuer {}", server.issuer);
+    let _ = writeln!(out, "metadata: {}", agentcert_engine::discovery::rfc8414_url(&server.issuer));
+    let _ = out.flush();
     let _ = tokio::signal::ctrl_c().await;
     server.shutdown().await;
     Ok(ExitCode::SUCCESS)
