@@ -179,8 +179,11 @@ async fn jwks_served(ctx: Ctx) -> anyhow::Result<Outcome> {
 /// private members (`d`, `p`, `q`, `dp`, `dq`, `qi`) or a symmetric `k` there leak a key.
 async fn jwks_public_only(ctx: Ctx) -> anyhow::Result<Outcome> {
     let jwks = ctx.jwks().await?;
+    let Some(keys) = jwks.get("keys").and_then(Value::as_array) else {
+        return Ok(Outcome::fail("the JWK Set has no keys array (RFC 7517 §5): there are no keys to judge"));
+    };
     let mut findings = Vec::new();
-    for (i, k) in jwks.get("keys").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, k) in keys.iter().enumerate() {
         for m in ["d", "p", "q", "dp", "dq", "qi", "k"] {
             if k.get(m).is_some() {
                 findings.push(format!("key {i} ({}) has private member `{m}`", k.get("kid").and_then(Value::as_str).unwrap_or("no kid")));
@@ -194,7 +197,9 @@ async fn jwks_public_only(ctx: Ctx) -> anyhow::Result<Outcome> {
 /// and RFC 9068 §4 resource servers select by `kid`.
 async fn jwks_kids_unique(ctx: Ctx) -> anyhow::Result<Outcome> {
     let jwks = ctx.jwks().await?;
-    let keys = jwks.get("keys").and_then(Value::as_array).cloned().unwrap_or_default();
+    let Some(keys) = jwks.get("keys").and_then(Value::as_array) else {
+        return Ok(Outcome::fail("the JWK Set has no keys array (RFC 7517 §5): no kid can be resolved"));
+    };
     let mut seen = std::collections::BTreeSet::new();
     let mut findings = Vec::new();
     for (i, k) in keys.iter().enumerate() {
