@@ -32,10 +32,14 @@ impl Certifier {
     /// directory is signed, so nothing stale may be in it.
     pub fn prepare(key_path: &Path, out: &Path) -> Result<Certifier, HarnessError> {
         let setup = |m: String| HarnessError::Setup(m);
-        let pem = std::fs::read_to_string(key_path).map_err(|e| setup(format!("cannot read the vendor key {}: {e}", key_path.display())))?;
-        let key = SigningKey::from_pem(&pem).map_err(|e| setup(format!("vendor key {}: {e:#} (expected a PKCS#8 P-256 private key in PEM)", key_path.display())))?;
+        let pem =
+            std::fs::read_to_string(key_path).map_err(|e| setup(format!("cannot read the vendor key {}: {e}", key_path.display())))?;
+        let key = SigningKey::from_pem(&pem)
+            .map_err(|e| setup(format!("vendor key {}: {e:#} (expected a PKCS#8 P-256 private key in PEM)", key_path.display())))?;
         match std::fs::read_dir(out).map(|mut entries| entries.next().is_some()) {
-            Ok(true) => return Err(setup(format!("{} is not empty: a bundle is sealed in a new directory (pass --out DIR)", out.display()))),
+            Ok(true) => {
+                return Err(setup(format!("{} is not empty: a bundle is sealed in a new directory (pass --out DIR)", out.display())))
+            }
             Ok(false) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(setup(format!("cannot use {} for the bundle: {e}", out.display()))),
@@ -70,7 +74,8 @@ impl Certifier {
         };
         let mut results = results.clone();
         results.target.metadata_url = Some(metadata.url.clone());
-        let manifest = bundle::seal(out, &self.key, &provenance, &results).map_err(|e| HarnessError::Setup(format!("cannot seal the bundle: {e}")))?;
+        let manifest =
+            bundle::seal(out, &self.key, &provenance, &results).map_err(|e| HarnessError::Setup(format!("cannot seal the bundle: {e}")))?;
         Ok(manifest.files.len())
     }
 

@@ -374,7 +374,8 @@ async fn load(args: LoadArgs) -> Result<ExitCode, HarnessError> {
         background_issuance: args.background_issuance,
         allow_remote: args.allow_remote,
     };
-    let capacity_options = agentcert_scenarios::capacity::CapacityOptions { find_capacity: args.find_capacity, slo: args.slo, max_rate: args.max_rate };
+    let capacity_options =
+        agentcert_scenarios::capacity::CapacityOptions { find_capacity: args.find_capacity, slo: args.slo, max_rate: args.max_rate };
     let capacity = match capacity_options.any() {
         true => Some(agentcert_scenarios::capacity::CapacityPlan::from_options(&options, &capacity_options).map_err(HarnessError::Setup)?),
         false => None,
@@ -386,10 +387,14 @@ async fn load(args: LoadArgs) -> Result<ExitCode, HarnessError> {
         Some(c) => c.load.clone(),
         None => agentcert_scenarios::LoadPlan::from_options(&options).map_err(HarnessError::Setup)?,
     };
-    let worker_options = agentcert_scenarios::worker::WorkerOptions { workers: args.workers, worker_index: args.worker_index, start_at: args.start_at };
-    let worker = agentcert_scenarios::worker::Worker::from_options(&worker_options, &plan, std::time::SystemTime::now()).map_err(HarnessError::Setup)?;
+    let worker_options =
+        agentcert_scenarios::worker::WorkerOptions { workers: args.workers, worker_index: args.worker_index, start_at: args.start_at };
+    let worker = agentcert_scenarios::worker::Worker::from_options(&worker_options, &plan, std::time::SystemTime::now())
+        .map_err(HarnessError::Setup)?;
     if worker.is_some() && args.target.is_none() {
-        return Err(HarnessError::Setup("--workers share one target: name it with --target (each worker would start an embedded server of its own)".into()));
+        return Err(HarnessError::Setup(
+            "--workers share one target: name it with --target (each worker would start an embedded server of its own)".into(),
+        ));
     }
     let (started, clock) = (std::time::SystemTime::now(), std::time::Instant::now());
     let (profile, roles, _server) = match &args.target {
@@ -414,8 +419,7 @@ async fn load(args: LoadArgs) -> Result<ExitCode, HarnessError> {
     print!("{}", agentcert_scenarios::capacity::capacity_table(&load));
     let results = agentcert_scenarios::results_document(&profile, started, clock.elapsed(), load);
     let json = args.out.join("results.json");
-    agentcert_reports::write_json(&results, &json)
-        .map_err(|e| HarnessError::Setup(format!("cannot write {}: {e}", json.display())))?;
+    agentcert_reports::write_json(&results, &json).map_err(|e| HarnessError::Setup(format!("cannot write {}: {e}", json.display())))?;
     println!("wrote {}", json.display());
     for r in &results.load {
         for file in [Some(&r.histogram_file), Some(&r.percentiles_file), r.goose_report_file.as_ref()].into_iter().flatten() {
@@ -459,7 +463,8 @@ fn diff(args: DiffArgs) -> Result<ExitCode, HarnessError> {
 }
 
 fn verify(args: VerifyArgs) -> Result<ExitCode, HarnessError> {
-    let pem = std::fs::read_to_string(&args.key).map_err(|e| HarnessError::Setup(format!("cannot read the public key {}: {e}", args.key.display())))?;
+    let pem = std::fs::read_to_string(&args.key)
+        .map_err(|e| HarnessError::Setup(format!("cannot read the public key {}: {e}", args.key.display())))?;
     let v = agentcert_reports::bundle::verify(&args.bundle, &pem).map_err(HarnessError::Setup)?;
     print!("{}", agentcert::certify::describe(&args.bundle, &v));
     Ok(if v.valid() { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -469,8 +474,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, HarnessError> {
     let setup = |e: anyhow::Error| HarnessError::Setup(format!("{e:#}"));
     let mut config = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| HarnessError::Setup(format!("cannot read {}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(path).map_err(|e| HarnessError::Setup(format!("cannot read {}: {e}", path.display())))?;
             let dir = path.parent().unwrap_or(std::path::Path::new("."));
             agentcert_reference::Config::from_toml(&text, dir).map_err(setup)?
         }

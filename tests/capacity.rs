@@ -45,7 +45,8 @@ fn temp_dir(name: &str) -> PathBuf {
 async fn queue_server() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
-    let metadata = json!({ "issuer": issuer, "token_endpoint": format!("{issuer}/token"), "grant_types_supported": ["client_credentials"] });
+    let metadata =
+        json!({ "issuer": issuer, "token_endpoint": format!("{issuer}/token"), "grant_types_supported": ["client_credentials"] });
     let service = Duration::from_secs_f64(1.0 / KNEE);
     let free_at = Arc::new(Mutex::new(Instant::now()));
     let app = Router::new().route("/.well-known/oauth-authorization-server", get(move || async move { Json(metadata) })).route(
@@ -90,14 +91,31 @@ async fn the_capacity_search_finds_the_knee_of_a_queueing_server() {
     let target = profile(&dir, &issuer, false);
     let out = dir.join("out");
     let o = agentcert_async(&[
-        "load", "--scenario", "issuance", "--target", target.to_str().unwrap(), "--find-capacity", "--slo", "p99<150ms,errors<1%",
-        "--rate", "20/s", "--max-rate", "1000/s", "--duration", "2s", "--out", out.to_str().unwrap(),
+        "load",
+        "--scenario",
+        "issuance",
+        "--target",
+        target.to_str().unwrap(),
+        "--find-capacity",
+        "--slo",
+        "p99<150ms,errors<1%",
+        "--rate",
+        "20/s",
+        "--max-rate",
+        "1000/s",
+        "--duration",
+        "2s",
+        "--out",
+        out.to_str().unwrap(),
     ])
     .await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
     // The bound is stated before the first step.
-    let plan = stderr.lines().position(|l| l.contains("capacity search for issuance") && l.contains("at most 12 steps")).unwrap_or_else(|| panic!("{}", text(&o)));
+    let plan = stderr
+        .lines()
+        .position(|l| l.contains("capacity search for issuance") && l.contains("at most 12 steps"))
+        .unwrap_or_else(|| panic!("{}", text(&o)));
     let first = stderr.lines().position(|l| l.contains("capacity step 1: 20/s")).unwrap_or_else(|| panic!("{}", text(&o)));
     assert!(plan < first, "{}", text(&o));
 
@@ -129,7 +147,11 @@ async fn the_capacity_search_finds_the_knee_of_a_queueing_server() {
     assert_eq!(r["target_rate"].as_f64(), Some(found), "{r}");
     assert!(r["thresholds"].as_array().unwrap().iter().all(|t| t["passed"] == true), "{r}");
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("capacity search for issuance (SLO p99<150ms,errors<1%") && stdout.contains("capacity issuance: "), "{}", text(&o));
+    assert!(
+        stdout.contains("capacity search for issuance (SLO p99<150ms,errors<1%") && stdout.contains("capacity issuance: "),
+        "{}",
+        text(&o)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -147,7 +169,8 @@ fn bad_capacity_options_are_a_one_line_error_and_exit_2() {
         (&["--find-capacity", "--slo", "p99<5ms", "--max-rate", "1/s"], "below the start rate"),
     ] {
         let out = temp_dir("bad").join("out");
-        let mut full: Vec<String> = ["load", "--scenario", "issuance", "--out", out.to_str().unwrap()].iter().map(|s| s.to_string()).collect();
+        let mut full: Vec<String> =
+            ["load", "--scenario", "issuance", "--out", out.to_str().unwrap()].iter().map(|s| s.to_string()).collect();
         full.extend(args.iter().map(|s| s.to_string()));
         let o = agentcert(full);
         let err = String::from_utf8_lossy(&o.stderr);
@@ -163,7 +186,8 @@ fn bad_capacity_options_are_a_one_line_error_and_exit_2() {
 async fn jwt_bearer_exchanges_partner_assertions_for_tokens() {
     let _one = LOAD.lock().await;
     let out = temp_dir("jwt-bearer").join("out");
-    let o = agentcert_async(&["load", "--scenario", "jwt-bearer", "--rate", "20", "--duration", "1s", "--out", out.to_str().unwrap()]).await;
+    let o =
+        agentcert_async(&["load", "--scenario", "jwt-bearer", "--rate", "20", "--duration", "1s", "--out", out.to_str().unwrap()]).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let r = &results(&out)["load"][0];
     assert_eq!((r["scenario"].as_str(), r["requests"].as_u64(), r["errors"].as_u64()), (Some("jwt-bearer"), Some(20), Some(0)), "{r}");
@@ -179,11 +203,28 @@ async fn jwt_bearer_is_skipped_with_a_note_when_the_target_has_no_such_grant() {
     let dir = temp_dir("no-jwt-bearer");
     let target = profile(&dir, &issuer, true);
     let out = dir.join("out");
-    let o = agentcert_async(&["load", "--scenario", "jwt-bearer,issuance", "--rate", "10", "--duration", "1s", "--target", target.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .await;
+    let o = agentcert_async(&[
+        "load",
+        "--scenario",
+        "jwt-bearer,issuance",
+        "--rate",
+        "10",
+        "--duration",
+        "1s",
+        "--target",
+        target.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stderr.contains("load jwt-bearer skipped: the target's metadata does not list the grant urn:ietf:params:oauth:grant-type:jwt-bearer"), "{}", text(&o));
+    assert!(
+        stderr
+            .contains("load jwt-bearer skipped: the target's metadata does not list the grant urn:ietf:params:oauth:grant-type:jwt-bearer"),
+        "{}",
+        text(&o)
+    );
     let load = results(&out)["load"].as_array().unwrap().clone();
     assert_eq!(load.len(), 1, "only issuance ran: {load:?}");
     assert_eq!(load[0]["scenario"], "issuance");

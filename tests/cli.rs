@@ -60,9 +60,17 @@ default = "https://api.example.test"
 fn a_malformed_profile_is_a_one_line_error_and_exit_2() {
     for (name, text, expect) in [
         ("syntax", "[target\nname=", "target profile"),
-        ("missing-client", "[target]\nname='t'\nissuer='http://127.0.0.1:1'\n[clients]\n[resources]\ndefault='x'\n", "[clients.agent_a] is required"),
+        (
+            "missing-client",
+            "[target]\nname='t'\nissuer='http://127.0.0.1:1'\n[clients]\n[resources]\ndefault='x'\n",
+            "[clients.agent_a] is required",
+        ),
         ("bad-issuer", &MINIMAL.replace("ISSUER", "not a url"), "is not a URL"),
-        ("bad-duration", &format!("{}\n[timing]\nrevoke_within = \"soon\"\n", MINIMAL.replace("ISSUER", "http://127.0.0.1:1")), "not a duration"),
+        (
+            "bad-duration",
+            &format!("{}\n[timing]\nrevoke_within = \"soon\"\n", MINIMAL.replace("ISSUER", "http://127.0.0.1:1")),
+            "not a duration",
+        ),
         ("unknown-key", &format!("{}\n[target2]\n", MINIMAL.replace("ISSUER", "http://127.0.0.1:1")), "unknown field"),
     ] {
         let p = write_profile(name, text);

@@ -36,18 +36,14 @@ fn asserts_failure(tests: &str, id: &str) -> bool {
 #[test]
 fn every_check_has_a_negative_test() {
     let tests = sources(&root().join("tests"));
-    let missing: Vec<&str> =
-        agentcert_suites::all_checks().into_iter().map(|c| c.id).filter(|id| !asserts_failure(&tests, id)).collect();
+    let missing: Vec<&str> = agentcert_suites::all_checks().into_iter().map(|c| c.id).filter(|id| !asserts_failure(&tests, id)).collect();
     assert!(missing.is_empty(), "checks with no test asserting their failing verdict in tests/: {missing:#?}");
 }
 
 #[test]
 fn every_fault_switch_is_exercised() {
     let tests = sources(&root().join("tests")) + &sources(&root().join("reference/tests"));
-    let missing: Vec<String> = agentcert_reference::Fault::ALL
-        .iter()
-        .map(|f| format!("{f:?}"))
-        .filter(|name| !tests.contains(name.as_str()))
-        .collect();
+    let missing: Vec<String> =
+        agentcert_reference::Fault::ALL.iter().map(|f| format!("{f:?}")).filter(|name| !tests.contains(name.as_str())).collect();
     assert!(missing.is_empty(), "fault switches no test turns on: {missing:#?}");
 }

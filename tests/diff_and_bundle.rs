@@ -82,7 +82,8 @@ fn a_certified_bundle_holds_the_run_and_verifies() {
     }
     let checks = results["checks"].as_array().unwrap();
     assert_eq!(paths.iter().filter(|p| p.starts_with("evidence/")).count(), checks.len(), "one transcript per check");
-    let transcript: Value = serde_json::from_slice(&std::fs::read(dir.join(format!("evidence/{}.json", checks[0]["id"].as_str().unwrap()))).unwrap()).unwrap();
+    let transcript: Value =
+        serde_json::from_slice(&std::fs::read(dir.join(format!("evidence/{}.json", checks[0]["id"].as_str().unwrap()))).unwrap()).unwrap();
     assert_eq!(transcript["exchanges"], checks[0]["evidence"]);
     let metadata: Value = serde_json::from_slice(&std::fs::read(dir.join("metadata.json")).unwrap()).unwrap();
     assert_eq!(metadata["issuer"], results["target"]["issuer"], "the metadata as the target served it");
@@ -227,7 +228,8 @@ fn a_real_results_json_matches_the_schema() {
             _ => {}
         }
     }
-    let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results-schema.json")).unwrap()).unwrap();
+    let mut schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results-schema.json")).unwrap()).unwrap();
     close(&mut schema);
     let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
     let doc: Value = serde_json::from_slice(&std::fs::read(BUNDLE.join("results.json")).unwrap()).unwrap();

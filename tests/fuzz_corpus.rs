@@ -26,8 +26,11 @@ fn target(name: &str) -> fn(&[u8]) {
 
 fn corpus(name: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = Path::new(CORPUS).join(name);
-    let mut files: Vec<(PathBuf, Vec<u8>)> =
-        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten().map(|e| (e.path(), std::fs::read(e.path()).unwrap())).collect();
+    let mut files: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| (e.path(), std::fs::read(e.path()).unwrap()))
+        .collect();
     files.sort();
     assert!(!files.is_empty(), "{} has no seeds", dir.display());
     files
@@ -85,11 +88,58 @@ impl Rng {
 /// Fragments that matter to these parsers: JOSE and JSON punctuation, form and HTTP syntax,
 /// multi-byte UTF-8 (to cut inside a character), the markers of the reference target.
 const DICTIONARY: &[&str] = &[
-    ".", "..", "\"", "{", "}", "[", "]", ":", ",", "=", "&", "%", "%2", "%zz", "+", "\n", "\n\n", "\r\n", " ", "\\", "\\u0000",
-    "é", "€", "😀", "\u{0}", "eyJ", "eyJhbGciOiJub25lIn0", "e30", "null", "true", "-1", "1e999", "18446744073709551616",
-    "Basic ", "Bearer ", "authorization: ", "content-type: application/x-www-form-urlencoded\n", "token=", "client_secret=",
-    "client_assertion=", "$TOKEN_B", "$ASSERTION_A", "\"keys\":", "\"kid\":", "\"alg\":\"ES256\"", "\"d\":\"",
-    "fuzz-planted-secret-4d1e", "[target]", "[limits]", "timeout = \"", "issuer = \"", "\"\"\"",
+    ".",
+    "..",
+    "\"",
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ",",
+    "=",
+    "&",
+    "%",
+    "%2",
+    "%zz",
+    "+",
+    "\n",
+    "\n\n",
+    "\r\n",
+    " ",
+    "\\",
+    "\\u0000",
+    "é",
+    "€",
+    "😀",
+    "\u{0}",
+    "eyJ",
+    "eyJhbGciOiJub25lIn0",
+    "e30",
+    "null",
+    "true",
+    "-1",
+    "1e999",
+    "18446744073709551616",
+    "Basic ",
+    "Bearer ",
+    "authorization: ",
+    "content-type: application/x-www-form-urlencoded\n",
+    "token=",
+    "client_secret=",
+    "client_assertion=",
+    "$TOKEN_B",
+    "$ASSERTION_A",
+    "\"keys\":",
+    "\"kid\":",
+    "\"alg\":\"ES256\"",
+    "\"d\":\"",
+    "fuzz-planted-secret-4d1e",
+    "[target]",
+    "[limits]",
+    "timeout = \"",
+    "issuer = \"",
+    "\"\"\"",
 ];
 
 fn mutate(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[(PathBuf, Vec<u8>)]) {
@@ -151,7 +201,8 @@ fn random_run(name: &str, budget: Duration) {
         mutate(&mut rng, &mut input, &corpus);
         inputs += 1;
         if let Err(p) = std::panic::catch_unwind(|| run(&input)) {
-            let message = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            let message =
+                p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
             crash = Some((input, message));
             break;
         }

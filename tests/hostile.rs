@@ -106,8 +106,7 @@ fn run_case(case: Case) -> Value {
         Scope::Every => true,
         Scope::Only(endpoint) => e["url"].as_str().is_some_and(|u| u.split('?').next().unwrap_or("").ends_with(endpoint.path())),
     };
-    let affected: Vec<&Value> =
-        checks.iter().filter(|c| c["evidence"].as_array().is_some_and(|ev| ev.iter().any(hostile_path))).collect();
+    let affected: Vec<&Value> = checks.iter().filter(|c| c["evidence"].as_array().is_some_and(|ev| ev.iter().any(hostile_path))).collect();
     assert!(!affected.is_empty(), "{name}: no check reached the hostile path");
     if case.says.is_empty() {
         // Legal, only large: the harness's own limits must not be what decides a check.
@@ -222,7 +221,12 @@ fn wrong_content_type_everywhere_is_judged() {
 
 #[test]
 fn token_endpoint_not_json() {
-    run_case(Case { name: "not-json-token", scope: Scope::Only(Endpoint::Token), says: &["not a JSON object", "not JSON"], ..Case::default() });
+    run_case(Case {
+        name: "not-json-token",
+        scope: Scope::Only(Endpoint::Token),
+        says: &["not a JSON object", "not JSON"],
+        ..Case::default()
+    });
 }
 
 #[test]
@@ -262,7 +266,13 @@ fn token_endpoint_slow_drip() {
 
 #[test]
 fn token_endpoint_redirect_loop() {
-    run_case(Case { name: "loop-token", misbehaviour: Misbehaviour::RedirectLoop, scope: Scope::Only(Endpoint::Token), says: &["HTTP 307"], ..Case::default() });
+    run_case(Case {
+        name: "loop-token",
+        misbehaviour: Misbehaviour::RedirectLoop,
+        scope: Scope::Only(Endpoint::Token),
+        says: &["HTTP 307"],
+        ..Case::default()
+    });
 }
 
 #[test]
@@ -300,7 +310,13 @@ fn token_endpoint_reset_mid_response() {
 
 #[test]
 fn token_endpoint_status_600() {
-    run_case(Case { name: "600-token", misbehaviour: Misbehaviour::Status(600), scope: Scope::Only(Endpoint::Token), says: &["HTTP 600"], ..Case::default() });
+    run_case(Case {
+        name: "600-token",
+        misbehaviour: Misbehaviour::Status(600),
+        scope: Scope::Only(Endpoint::Token),
+        says: &["HTTP 600"],
+        ..Case::default()
+    });
 }
 
 #[test]
@@ -373,7 +389,13 @@ fn introspection_slow_drip() {
 
 #[test]
 fn introspection_status_999() {
-    run_case(Case { name: "999-introspect", misbehaviour: Misbehaviour::Status(999), scope: Scope::Only(Endpoint::Introspection), says: &["999"], ..Case::default() });
+    run_case(Case {
+        name: "999-introspect",
+        misbehaviour: Misbehaviour::Status(999),
+        scope: Scope::Only(Endpoint::Introspection),
+        says: &["999"],
+        ..Case::default()
+    });
 }
 
 #[test]
@@ -389,7 +411,13 @@ fn revocation_reset_mid_response() {
 
 #[test]
 fn revocation_redirect_loop() {
-    run_case(Case { name: "loop-revoke", misbehaviour: Misbehaviour::RedirectLoop, scope: Scope::Only(Endpoint::Revocation), says: &["307"], ..Case::default() });
+    run_case(Case {
+        name: "loop-revoke",
+        misbehaviour: Misbehaviour::RedirectLoop,
+        scope: Scope::Only(Endpoint::Revocation),
+        says: &["307"],
+        ..Case::default()
+    });
 }
 
 #[test]
@@ -426,7 +454,6 @@ fn the_body_cap_is_configurable() {
     });
 }
 
-
 #[test]
 fn jwks_wrong_shape() {
     run_case(Case {
@@ -440,7 +467,13 @@ fn jwks_wrong_shape() {
 
 #[test]
 fn revocation_status_999() {
-    run_case(Case { name: "999-revoke", misbehaviour: Misbehaviour::Status(999), scope: Scope::Only(Endpoint::Revocation), says: &["999"], ..Case::default() });
+    run_case(Case {
+        name: "999-revoke",
+        misbehaviour: Misbehaviour::Status(999),
+        scope: Scope::Only(Endpoint::Revocation),
+        says: &["999"],
+        ..Case::default()
+    });
 }
 
 /// `--timeout` overrides the profile's: a 30 s profile timeout, cut to 1 s on the command line.

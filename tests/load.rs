@@ -100,8 +100,19 @@ fn a_threshold_that_must_miss_is_listed_and_exits_1() {
     let _one = LOAD.lock().unwrap_or_else(|e| e.into_inner());
     let out = temp_dir("threshold");
     let o = agentcert(&[
-        "load", "--scenario", "issuance", "--rate", "20", "--duration", "1s", "--threshold", "issuance.p99<0.001ms",
-        "--threshold", "errors<1%", "--out", out.to_str().unwrap(),
+        "load",
+        "--scenario",
+        "issuance",
+        "--rate",
+        "20",
+        "--duration",
+        "1s",
+        "--threshold",
+        "issuance.p99<0.001ms",
+        "--threshold",
+        "errors<1%",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -180,7 +191,10 @@ fn bad_load_arguments_are_a_one_line_error_and_exit_2() {
 #[test]
 fn max_requests_stops_the_load_at_its_bound() {
     let _one = LOAD.lock().unwrap_or_else(|e| e.into_inner());
-    for (name, shape) in [("open", &["--rate", "200", "--duration", "10s"][..]), ("closed", &["--model", "closed", "--concurrency", "4", "--duration", "10s"])] {
+    for (name, shape) in [
+        ("open", &["--rate", "200", "--duration", "10s"][..]),
+        ("closed", &["--model", "closed", "--concurrency", "4", "--duration", "10s"]),
+    ] {
         let out = temp_dir(&format!("max-requests-{name}"));
         let mut args = vec!["load", "--scenario", "issuance", "--max-requests", "50", "--out", out.to_str().unwrap()];
         args.extend_from_slice(shape);
@@ -260,7 +274,9 @@ fn push_revocation_counts_undelivered_and_invalid_sets() {
         ..Default::default()
     };
     let plan = agentcert_scenarios::LoadPlan::from_options(&options).unwrap();
-    for (fault, class) in [(agentcert_reference::Fault::SsfNoRevocationEvent, "not-delivered"), (agentcert_reference::Fault::SsfSetWrongAud, "invalid-set")] {
+    for (fault, class) in
+        [(agentcert_reference::Fault::SsfNoRevocationEvent, "not-delivered"), (agentcert_reference::Fault::SsfSetWrongAud, "invalid-set")]
+    {
         let r = rt.block_on(async {
             let (server, mut profile, _) = agentcert::embedded::start(&[fault]).await.unwrap().into_parts();
             profile.timing.revoke_within = std::time::Duration::from_millis(100);
@@ -282,11 +298,19 @@ fn push_revocation_counts_undelivered_and_invalid_sets() {
 #[test]
 fn push_revocation_needs_a_transmitter_and_tokens_with_a_jti() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let options = agentcert_scenarios::LoadOptions { scenarios: vec!["push-revocation".into()], rate: Some("5".into()), duration: Some("1s".into()), ..Default::default() };
+    let options = agentcert_scenarios::LoadOptions {
+        scenarios: vec!["push-revocation".into()],
+        rate: Some("5".into()),
+        duration: Some("1s".into()),
+        ..Default::default()
+    };
     let plan = agentcert_scenarios::LoadPlan::from_options(&options).unwrap();
     rt.block_on(async {
         let (server, profile, _) = agentcert::embedded::start(&[]).await.unwrap().into_parts();
-        for (capability, says) in [("ssf-transmitter", "push-revocation: the target profile turns the ssf-transmitter capability off"), ("jwt-access-tokens", "opaque")] {
+        for (capability, says) in [
+            ("ssf-transmitter", "push-revocation: the target profile turns the ssf-transmitter capability off"),
+            ("jwt-access-tokens", "opaque"),
+        ] {
             let mut p = profile.clone();
             p.capabilities.insert(capability.into(), false);
             let out = temp_dir(&format!("push-refused-{capability}"));

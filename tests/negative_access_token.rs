@@ -118,7 +118,11 @@ async fn mock_as(token: Token) -> MockServer {
     };
     let md = json!({"issuer": i, "token_endpoint": format!("{i}/token"), "jwks_uri": format!("{i}/jwks")});
     let body = json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 300, "scope": "calendar.read"});
-    Mock::given(method("GET")).and(path("/.well-known/oauth-authorization-server")).respond_with(ResponseTemplate::new(200).set_body_json(md)).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(md))
+        .mount(&server)
+        .await;
     Mock::given(method("GET")).and(path("/jwks")).respond_with(ResponseTemplate::new(200).set_body_json(jwks)).mount(&server).await;
     Mock::given(method("POST")).and(path("/token")).respond_with(ResponseTemplate::new(200).set_body_json(body)).mount(&server).await;
     server
@@ -135,7 +139,14 @@ async fn verdict_at(server: &MockServer, id: &str) -> Verdict {
 async fn well_formed_mock_token_passes() {
     // The baseline for the mocks below: each breaks one claim of this token and nothing else.
     let server = mock_as(Token::Signed(json!({}))).await;
-    for id in ["access-token.signed-asymmetric", "access-token.signature-verifies", "access-token.aud-is-resource", "access-token.scope-claim-matches", "access-token.client-id-is-requester", "access-token.sub-identifies-client"] {
+    for id in [
+        "access-token.signed-asymmetric",
+        "access-token.signature-verifies",
+        "access-token.aud-is-resource",
+        "access-token.scope-claim-matches",
+        "access-token.client-id-is-requester",
+        "access-token.sub-identifies-client",
+    ] {
         assert_eq!(verdict_at(&server, id).await, Verdict::Pass, "{id}");
     }
 }

@@ -44,7 +44,11 @@ async fn metadata_not_json_is_caught() {
         .respond_with(ResponseTemplate::new(200).set_body_raw(good_metadata(&uri).to_string(), "text/plain"))
         .mount(&server)
         .await;
-    Mock::given(method("GET")).and(path("/.well-known/openid-configuration")).respond_with(ResponseTemplate::new(200).set_body_json(good_metadata(&uri))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(good_metadata(&uri)))
+        .mount(&server)
+        .await;
     let results = run_profile(reference_profile_at(&uri), None, &checks(&["discovery.metadata-served"])).await;
     assert_verdict(&results, "discovery.metadata-served", Verdict::Fail);
 }
@@ -110,9 +114,17 @@ async fn shaped_server(metadata: Doc, oidc: Option<Doc>, jwks: serde_json::Value
     let server = MockServer::start().await;
     let md = metadata(&server.uri());
     let oidc = oidc.map(|f| f(&server.uri()));
-    Mock::given(method("GET")).and(path("/.well-known/oauth-authorization-server")).respond_with(ResponseTemplate::new(200).set_body_json(md)).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(md))
+        .mount(&server)
+        .await;
     if let Some(o) = oidc {
-        Mock::given(method("GET")).and(path("/.well-known/openid-configuration")).respond_with(ResponseTemplate::new(200).set_body_json(o)).mount(&server).await;
+        Mock::given(method("GET"))
+            .and(path("/.well-known/openid-configuration"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(o))
+            .mount(&server)
+            .await;
     }
     Mock::given(method("GET")).and(path("/jwks")).respond_with(ResponseTemplate::new(200).set_body_json(jwks)).mount(&server).await;
     server

@@ -110,7 +110,11 @@ async fn mock_as() -> MockServer {
         "issuer": i, "token_endpoint": format!("{i}/token"), "jwks_uri": format!("{i}/jwks"),
         "grant_types_supported": ["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"],
     });
-    Mock::given(method("GET")).and(path("/.well-known/oauth-authorization-server")).respond_with(ResponseTemplate::new(200).set_body_json(md)).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(md))
+        .mount(&server)
+        .await;
     Mock::given(method("POST")).and(path("/token")).respond_with(token()).with_priority(5).mount(&server).await;
     server
 }

@@ -41,8 +41,16 @@ async fn opaque_server(introspection: ResponseTemplate) -> MockServer {
         "issuer": i, "token_endpoint": format!("{i}/token"), "jwks_uri": format!("{i}/jwks"),
         "introspection_endpoint": format!("{i}/introspect"),
     });
-    Mock::given(method("GET")).and(path("/.well-known/oauth-authorization-server")).respond_with(ResponseTemplate::new(200).set_body_json(md)).mount(&server).await;
-    Mock::given(method("GET")).and(path("/jwks")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": []}))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(md))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/jwks"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": []})))
+        .mount(&server)
+        .await;
     let token = json!({"access_token": "opaque-4f1c", "token_type": "Bearer", "expires_in": 300, "scope": "calendar.read"});
     Mock::given(method("POST")).and(path("/token")).respond_with(ResponseTemplate::new(200).set_body_json(token)).mount(&server).await;
     Mock::given(method("POST")).and(path("/introspect")).respond_with(introspection).mount(&server).await;

@@ -174,8 +174,16 @@ async fn mock_as(methods: &[&str], token: ResponseTemplate) -> MockServer {
         "issuer": i, "token_endpoint": format!("{i}/token"), "jwks_uri": format!("{i}/jwks"),
         "grant_types_supported": ["client_credentials"], "token_endpoint_auth_methods_supported": methods,
     });
-    Mock::given(method("GET")).and(path("/.well-known/oauth-authorization-server")).respond_with(ResponseTemplate::new(200).set_body_json(md)).mount(&server).await;
-    Mock::given(method("GET")).and(path("/jwks")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": []}))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(md))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/jwks"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": []})))
+        .mount(&server)
+        .await;
     Mock::given(method("POST")).and(path("/token")).respond_with(token).with_priority(5).mount(&server).await;
     server
 }

@@ -177,13 +177,21 @@ async fn a_server_without_ssf_skips_the_suite() {
         "issuer": issuer, "token_endpoint": format!("{issuer}/token"), "jwks_uri": format!("{issuer}/jwks"),
         "revocation_endpoint": format!("{issuer}/revoke"), "introspection_endpoint": format!("{issuer}/introspect"),
     });
-    Mock::given(method("GET")).and(path("/.well-known/oauth-authorization-server")).respond_with(ResponseTemplate::new(200).set_body_json(metadata)).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(metadata))
+        .mount(&server)
+        .await;
     let ids: Vec<&str> = IDS.iter().copied().filter(|id| id.starts_with("push.")).collect();
     let results = run_profile(reference_profile_at(&issuer), None, &checks(&ids)).await;
     assert!(!results.capabilities["ssf-transmitter"].enabled);
     for id in ids {
         assert_verdict(&results, id, Verdict::Skip);
-        assert!(result(&results, id).reason.contains("ssf-transmitter (probe: no ssf-configuration document"), "{}", result(&results, id).reason);
+        assert!(
+            result(&results, id).reason.contains("ssf-transmitter (probe: no ssf-configuration document"),
+            "{}",
+            result(&results, id).reason
+        );
     }
 }
 

@@ -95,10 +95,22 @@ async fn honest_unrevocable_server() -> MockServer {
     let token = json!({"access_token": "opaque-9a7e", "token_type": "Bearer", "expires_in": 300});
     let active = json!({"active": true, "client_id": "agent-a", "scope": "calendar.read"});
     let unsupported = json!({"error": "unsupported_token_type", "error_description": "access tokens cannot be revoked"});
-    Mock::given(method("GET")).and(path("/.well-known/oauth-authorization-server")).respond_with(ResponseTemplate::new(200).set_body_json(md)).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(md))
+        .mount(&server)
+        .await;
     Mock::given(method("POST")).and(path("/token")).respond_with(ResponseTemplate::new(200).set_body_json(token)).mount(&server).await;
-    Mock::given(method("POST")).and(path("/introspect")).respond_with(ResponseTemplate::new(200).set_body_json(active)).mount(&server).await;
-    Mock::given(method("POST")).and(path("/revoke")).respond_with(ResponseTemplate::new(400).set_body_json(unsupported)).mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/introspect"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(active))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/revoke"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(unsupported))
+        .mount(&server)
+        .await;
     server
 }
 

@@ -113,7 +113,9 @@ fn embedded_secrets() -> Vec<(String, String)> {
 
 #[test]
 fn the_scanner_finds_what_it_looks_for() {
-    let key = agentcert_engine::jose::SigningKey::from_pem(&std::fs::read_to_string(Path::new(FIXTURES).join("keys/agent-a.key.pem")).unwrap()).unwrap();
+    let key =
+        agentcert_engine::jose::SigningKey::from_pem(&std::fs::read_to_string(Path::new(FIXTURES).join("keys/agent-a.key.pem")).unwrap())
+            .unwrap();
     let token = key.sign(Some("at+jwt"), &serde_json::json!({"sub": "alice"})).unwrap();
     assert_eq!(complete_jws(&format!("Bearer {token}\n")), vec![token.clone()]);
     assert_eq!(complete_jws(&format!("see.{token}.")), vec![token.clone()], "inside a longer dotted run");
@@ -135,8 +137,25 @@ fn the_whole_job_on_the_embedded_server_leaks_nothing() {
     assert!(matches!(run.code, Some(0 | 1)), "{}", run.describe());
     let load = run_cli(
         &[
-            "load", "--scenario", "issuance", "--scenario", "exchange", "--scenario", "revocation", "--scenario", "jwt-bearer",
-            "--scenario", "population", "--rate", "20", "--duration", "2s", "--agents", "50", "--out", load_out.to_str().unwrap(),
+            "load",
+            "--scenario",
+            "issuance",
+            "--scenario",
+            "exchange",
+            "--scenario",
+            "revocation",
+            "--scenario",
+            "jwt-bearer",
+            "--scenario",
+            "population",
+            "--rate",
+            "20",
+            "--duration",
+            "2s",
+            "--agents",
+            "50",
+            "--out",
+            load_out.to_str().unwrap(),
         ],
         &dir.join("load-logs"),
         Duration::from_secs(120),
@@ -165,7 +184,11 @@ fn opaque_tokens_issued_during_a_run_appear_nowhere() {
     let dir = fresh_dir("no-leaks-opaque");
     let profile = server.profile(&dir, "timeout = \"2s\"", "");
     let out = dir.join("out");
-    let run = run_cli(&["run", "--target", profile.to_str().unwrap(), "--out", out.to_str().unwrap()], &dir.join("logs"), Duration::from_secs(120));
+    let run = run_cli(
+        &["run", "--target", profile.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        &dir.join("logs"),
+        Duration::from_secs(120),
+    );
     assert!(matches!(run.code, Some(0 | 1)), "{}", run.describe());
     let issued = server.issued();
     assert!(issued.len() > 100, "the run (load phase included) was issued {} tokens", issued.len());

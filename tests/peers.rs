@@ -42,7 +42,9 @@ fn assert_no_delegation(results: &RunResults) {
 
 #[tokio::test]
 async fn oidc_provider_with_jwt_access_tokens() {
-    let Some(r) = run("oidc-provider", "node_modules/oidc-provider", &[("TOKEN_FORMAT", "jwt")], "oidc-provider.toml").await else { return };
+    let Some(r) = run("oidc-provider", "node_modules/oidc-provider", &[("TOKEN_FORMAT", "jwt")], "oidc-provider.toml").await else {
+        return;
+    };
     assert_explained(&r);
     assert_no_delegation(&r);
     assert!(r.capabilities["jwt-access-tokens"].enabled);
@@ -50,11 +52,19 @@ async fn oidc_provider_with_jwt_access_tokens() {
 
 #[tokio::test]
 async fn oidc_provider_with_opaque_access_tokens() {
-    let Some(r) = run("oidc-provider", "node_modules/oidc-provider", &[("TOKEN_FORMAT", "opaque")], "oidc-provider-opaque.toml").await else { return };
+    let Some(r) = run("oidc-provider", "node_modules/oidc-provider", &[("TOKEN_FORMAT", "opaque")], "oidc-provider-opaque.toml").await
+    else {
+        return;
+    };
     assert_explained(&r);
     assert_no_delegation(&r);
     // With opaque tokens, revocation is observable: the core rules pass.
-    for id in ["revocation.revoked-token-inactive", "revocation.unknown-token-gets-200", "revocation.other-client-cannot-revoke", "introspection.unknown-token-inactive"] {
+    for id in [
+        "revocation.revoked-token-inactive",
+        "revocation.unknown-token-gets-200",
+        "revocation.other-client-cannot-revoke",
+        "introspection.unknown-token-inactive",
+    ] {
         assert_eq!(r.checks.iter().find(|c| c.id == id).unwrap().verdict, Verdict::Pass, "{id}");
     }
 }

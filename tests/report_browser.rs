@@ -28,7 +28,8 @@ fn real_report(out: &Path) -> agentcert_engine::RunResults {
         let (server, profile, roles) = target.into_parts();
         let catalog = agentcert_suites::catalog();
         let checks = agentcert_suites::all_checks();
-        let mut results = runner::run(profile.clone(), roles, &checks, &catalog, &RunOptions::default(), &mut |_| {}).await.expect("the run");
+        let mut results =
+            runner::run(profile.clone(), roles, &checks, &catalog, &RunOptions::default(), &mut |_| {}).await.expect("the run");
         let plan = agentcert_scenarios::LoadPlan::run_phase(false);
         results.load = agentcert_scenarios::run(profile.clone(), None, &plan, out, false).await.expect("the load phase");
         let ctx = ReportContext { catalog: Some(&catalog), revoke_within: Some(profile.timing.revoke_within) };
@@ -69,7 +70,8 @@ fn the_report_works_in_a_headless_browser() {
 
     // The failing check's evidence: folded, then open after a real click on its summary.
     let details = format!("document.getElementById({}).querySelector('details.evidence')", json!(format!("check-{}", failing.id)));
-    let visible = format!("(() => {{ const d = {details}; return d.open && d.querySelector('pre').getBoundingClientRect().height > 0; }})()");
+    let visible =
+        format!("(() => {{ const d = {details}; return d.open && d.querySelector('pre').getBoundingClientRect().height > 0; }})()");
     assert_eq!(browser.eval(&visible), json!(false), "evidence is folded by default");
     browser.click(&format!("{details}.querySelector('summary')"));
     browser.wait_for(&visible, "the evidence to open after the click");
@@ -138,27 +140,29 @@ mod cdp {
         /// (read back from `DevToolsActivePort`), and attaches to a new blank page.
         pub fn launch(binary: &str, profile: &Path, log: &Path) -> Browser {
             std::fs::create_dir_all(profile).unwrap();
-            let child = Process(Command::new(binary)
-                .args([
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--disable-quic",
-                    "--disable-dev-shm-usage",
-                    "--hide-scrollbars",
-                    "--remote-debugging-port=0",
-                    &format!("--user-data-dir={}", profile.display()),
-                    "about:blank",
-                ])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(log).unwrap())
-                .spawn()
-                .expect("chromium starts"));
+            let child = Process(
+                Command::new(binary)
+                    .args([
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--no-first-run",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        "--disable-quic",
+                        "--disable-dev-shm-usage",
+                        "--hide-scrollbars",
+                        "--remote-debugging-port=0",
+                        &format!("--user-data-dir={}", profile.display()),
+                        "about:blank",
+                    ])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(std::fs::File::create(log).unwrap())
+                    .spawn()
+                    .expect("chromium starts"),
+            );
             let port_file = profile.join("DevToolsActivePort");
             let deadline = Instant::now() + TIMEOUT;
             let (port, path) = loop {
@@ -239,7 +243,9 @@ mod cdp {
             for e in &self.events {
                 let p = &e["params"];
                 match e["method"].as_str().unwrap_or("") {
-                    "Runtime.consoleAPICalled" if matches!(p["type"].as_str(), Some("error" | "assert")) => out.push(format!("console.{}: {}", p["type"], p["args"])),
+                    "Runtime.consoleAPICalled" if matches!(p["type"].as_str(), Some("error" | "assert")) => {
+                        out.push(format!("console.{}: {}", p["type"], p["args"]))
+                    }
                     "Runtime.exceptionThrown" => out.push(format!("exception: {}", p["exceptionDetails"])),
                     "Log.entryAdded" if p["entry"]["level"] == "error" => out.push(format!("log: {}", p["entry"]["text"])),
                     "Network.requestWillBeSent" => {

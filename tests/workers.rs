@@ -59,7 +59,8 @@ struct Server {
 impl Server {
     fn start() -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut child = agentcert(&["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child =
+            agentcert(&["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         // "agentcert reference server: issuer http://127.0.0.1:PORT"
@@ -73,7 +74,9 @@ impl Server {
         let root = env!("CARGO_MANIFEST_DIR");
         let fixture = std::fs::read_to_string(format!("{root}/fixtures/targets/reference.toml")).unwrap();
         assert!(fixture.contains("issuer = \"http://127.0.0.1:0\""));
-        let text = fixture.replace("issuer = \"http://127.0.0.1:0\"", &format!("issuer = \"{}\"", self.issuer)).replace("\"../keys/", &format!("\"{root}/fixtures/keys/"));
+        let text = fixture
+            .replace("issuer = \"http://127.0.0.1:0\"", &format!("issuer = \"{}\"", self.issuer))
+            .replace("\"../keys/", &format!("\"{root}/fixtures/keys/"));
         let path = dir.join("target.toml");
         std::fs::write(&path, text).unwrap();
         path
@@ -168,7 +171,10 @@ fn two_workers_at_half_the_rate_merge_into_the_single_process_run() {
     // Rates: the merge over the common window, against one process at R.
     let (merged_rate, single_rate) = (m["achieved_rate"].as_f64().unwrap(), one["achieved_rate"].as_f64().unwrap());
     assert_eq!(m["target_rate"], RATE, "{m}");
-    assert!((merged_rate - single_rate).abs() <= single_rate * 0.02, "merged {merged_rate}/s and single {single_rate}/s differ by more than 2%");
+    assert!(
+        (merged_rate - single_rate).abs() <= single_rate * 0.02,
+        "merged {merged_rate}/s and single {single_rate}/s differ by more than 2%"
+    );
     assert!((merged_rate - RATE).abs() <= RATE * 0.02, "merged {merged_rate}/s is not within 2% of {RATE}/s");
     let sum = |k: &str| w.iter().map(|r| r[k].as_u64().unwrap()).sum::<u64>();
     for k in ["requests", "http_requests", "errors", "late", "dropped", "concurrency"] {
@@ -328,7 +334,8 @@ fn the_worker_job_is_an_indexed_job_whose_pods_are_the_workers() {
     assert!(args.contains(&"--worker-index=$(JOB_COMPLETION_INDEX)"), "{args:?}");
     let mut values: Vec<(String, String)> =
         env.iter().filter_map(|e| Some((str_at(e, "name").to_string(), e.get("value")?.as_str()?.to_string()))).collect();
-    let flag = |name: &str| args.iter().find_map(|a| a.strip_prefix(&format!("--{name}="))).unwrap_or_else(|| panic!("--{name}= in {args:?}"));
+    let flag =
+        |name: &str| args.iter().find_map(|a| a.strip_prefix(&format!("--{name}="))).unwrap_or_else(|| panic!("--{name}= in {args:?}"));
     assert_eq!(expand(flag("workers"), &values), completions.to_string(), "--workers matches completions");
     assert_eq!(flag("start-at"), "$(START_AT)", "the start comes from the env that run.sh stamps");
 
@@ -337,7 +344,10 @@ fn the_worker_job_is_an_indexed_job_whose_pods_are_the_workers() {
     let mounts = at(c, "volumeMounts").as_sequence().unwrap();
     let volumes = at(pod, "volumes").as_sequence().unwrap();
     let volume = |mount_path: &str| {
-        let m = mounts.iter().find(|m| mount_path.starts_with(&format!("{}/", str_at(m, "mountPath")))).unwrap_or_else(|| panic!("nothing mounted over {mount_path}"));
+        let m = mounts
+            .iter()
+            .find(|m| mount_path.starts_with(&format!("{}/", str_at(m, "mountPath"))))
+            .unwrap_or_else(|| panic!("nothing mounted over {mount_path}"));
         volumes.iter().find(|v| str_at(v, "name") == str_at(m, "name")).expect("a volume for every mount")
     };
     let target = flag("target");
@@ -347,13 +357,19 @@ fn the_worker_job_is_an_indexed_job_whose_pods_are_the_workers() {
     let file = target.rsplit('/').next().unwrap();
     let profile = at(&configmap, "data").get(file).and_then(|v| v.as_str()).unwrap_or_else(|| panic!("the ConfigMap has no {file}"));
     // Its key files come from a Secret at run time; a fixture key stands in for them here.
-    let key = |_: &Path| std::fs::read_to_string(format!("{}/fixtures/keys/agent-a.key.pem", env!("CARGO_MANIFEST_DIR"))).map_err(|e| e.to_string());
-    agentcert_engine::TargetProfile::parse_with(profile, "configmap", &key).unwrap_or_else(|e| panic!("the ConfigMap's {file} is not a target profile: {e}"));
+    let key = |_: &Path| {
+        std::fs::read_to_string(format!("{}/fixtures/keys/agent-a.key.pem", env!("CARGO_MANIFEST_DIR"))).map_err(|e| e.to_string())
+    };
+    agentcert_engine::TargetProfile::parse_with(profile, "configmap", &key)
+        .unwrap_or_else(|e| panic!("the ConfigMap's {file} is not a target profile: {e}"));
     let out = flag("out");
     assert!(out.contains("$(JOB_COMPLETION_INDEX)"), "each worker writes its own directory: {out}");
     let pvc = manifest("pvc.yaml");
     assert_eq!(str_at(volume(out), "persistentVolumeClaim.claimName"), str_at(&pvc, "metadata.name"));
-    assert_eq!(at(&pvc, "spec.accessModes").as_sequence().unwrap().iter().map(|m| m.as_str().unwrap()).collect::<Vec<_>>(), ["ReadWriteMany"]);
+    assert_eq!(
+        at(&pvc, "spec.accessModes").as_sequence().unwrap().iter().map(|m| m.as_str().unwrap()).collect::<Vec<_>>(),
+        ["ReadWriteMany"]
+    );
 
     // Every worker gets a bounded share of a node.
     for kind in ["requests", "limits"] {
@@ -387,7 +403,8 @@ fn the_merge_job_and_the_kustomization_fit_the_workers() {
     // The same volume, at the same place, as the workers write to.
     let claim = |pod: &serde_norway::Value| {
         let v = at(pod, "volumes").as_sequence().unwrap().iter().find(|v| v.get("persistentVolumeClaim").is_some()).unwrap();
-        let m = at(pod, "containers.0.volumeMounts").as_sequence().unwrap().iter().find(|m| str_at(m, "name") == str_at(v, "name")).unwrap();
+        let m =
+            at(pod, "containers.0.volumeMounts").as_sequence().unwrap().iter().find(|m| str_at(m, "name") == str_at(v, "name")).unwrap();
         (str_at(v, "persistentVolumeClaim.claimName").to_string(), str_at(m, "mountPath").to_string())
     };
     let of_job = |job: &serde_norway::Value| claim(at(job, "spec.template.spec"));
@@ -405,7 +422,9 @@ fn the_merge_job_and_the_kustomization_fit_the_workers() {
     let script = std::fs::read_to_string(format!("{}/deploy/k8s/run.sh", env!("CARGO_MANIFEST_DIR"))).unwrap();
     // run.sh stamps the start, the count (completions, parallelism and --workers together),
     // runs the merge after the workers, and copies the run out.
-    for step in ["START_AT=\"$start\"", r#"completions\":$workers,\"parallelism\":$workers"#, "WORKERS=\"$workers\"", "job-merge.yaml", "$k cp "] {
+    for step in
+        ["START_AT=\"$start\"", r#"completions\":$workers,\"parallelism\":$workers"#, "WORKERS=\"$workers\"", "job-merge.yaml", "$k cp "]
+    {
         assert!(script.contains(step), "run.sh does not {step}");
     }
 }
@@ -420,7 +439,10 @@ fn the_manifests_pass_kubernetes_schema_validation_where_the_validator_is_instal
     let installed = Command::new("python3").args(["-m", "kubernetes_validate", "--version"]).output().is_ok_and(|o| o.status.success());
     if !installed {
         // `cargo xtask test` installs it; there a missing validator is a failure.
-        assert!(std::env::var_os("AGENTCERT_REQUIRE_PEERS").is_none(), "kubernetes-validate is not installed: `cargo xtask test` installs it");
+        assert!(
+            std::env::var_os("AGENTCERT_REQUIRE_PEERS").is_none(),
+            "kubernetes-validate is not installed: `cargo xtask test` installs it"
+        );
         eprintln!("kubernetes-validate is not installed (pip install kubernetes-validate): schema validation not run");
         return;
     }

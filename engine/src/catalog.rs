@@ -91,10 +91,6 @@ impl Catalog {
     /// The strongest level among the cited requirements: a check that cites one MUST fails
     /// when it fails, even if it also cites a SHOULD.
     pub fn level_of(&self, ids: &[&str]) -> Level {
-        ids.iter()
-            .filter_map(|id| self.get(id))
-            .map(|r| r.level)
-            .max()
-            .unwrap_or(Level::Must)
+        ids.iter().filter_map(|id| self.get(id)).map(|r| r.level).max().unwrap_or(Level::Must)
     }
 }

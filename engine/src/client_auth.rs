@@ -53,16 +53,16 @@ pub fn basic(client_id: &str, secret: &str) -> String {
 pub fn assertion(client: &ClientProfile, aud: &str) -> anyhow::Result<String> {
     let key = signing_key(client)?;
     let iat = now();
-    key.sign(None, &json!({
-        "iss": client.client_id, "sub": client.client_id, "aud": aud,
-        "iat": iat, "exp": iat + 60, "jti": random_id(),
-    }))
+    key.sign(
+        None,
+        &json!({
+            "iss": client.client_id, "sub": client.client_id, "aud": aud,
+            "iat": iat, "exp": iat + 60, "jti": random_id(),
+        }),
+    )
 }
 
 pub fn signing_key(client: &ClientProfile) -> anyhow::Result<SigningKey> {
-    let pem = client
-        .private_key_pem
-        .as_deref()
-        .ok_or_else(|| anyhow::anyhow!("client {} has no private key", client.client_id))?;
+    let pem = client.private_key_pem.as_deref().ok_or_else(|| anyhow::anyhow!("client {} has no private key", client.client_id))?;
     SigningKey::from_pem(pem)
 }

@@ -105,8 +105,12 @@ pub async fn detect(
 async fn detect_one(http: &Recorder, profile: &TargetProfile, md: &Metadata, cap: Capability, jwt_probe: Option<bool>) -> CapabilityState {
     let from = |enabled: bool, yes: &str, no: &str| CapabilityState { enabled, source: if enabled { yes } else { no }.to_string() };
     match cap {
-        Capability::Introspection => from(md.str("introspection_endpoint").is_some(), "metadata: introspection_endpoint", "metadata has no introspection_endpoint"),
-        Capability::Revocation => from(md.str("revocation_endpoint").is_some(), "metadata: revocation_endpoint", "metadata has no revocation_endpoint"),
+        Capability::Introspection => {
+            from(md.str("introspection_endpoint").is_some(), "metadata: introspection_endpoint", "metadata has no introspection_endpoint")
+        }
+        Capability::Revocation => {
+            from(md.str("revocation_endpoint").is_some(), "metadata: revocation_endpoint", "metadata has no revocation_endpoint")
+        }
         Capability::TokenExchange => from(
             md.lists("grant_types_supported", crate::oauth::GRANT_TOKEN_EXCHANGE),
             "metadata: grant_types_supported lists the token-exchange grant",
@@ -129,7 +133,11 @@ async fn detect_one(http: &Recorder, profile: &TargetProfile, md: &Metadata, cap
         Capability::SsfTransmitter => {
             let url = ssf_configuration_url(profile.issuer());
             let ok = matches!(http.send(Request::get(&url)).await, Ok(r) if r.status == 200 && r.json_object().is_ok());
-            from(ok, "probe: ssf-configuration answers 200 with a JSON object", "probe: no ssf-configuration document (not a Shared Signals Transmitter)")
+            from(
+                ok,
+                "probe: ssf-configuration answers 200 with a JSON object",
+                "probe: no ssf-configuration document (not a Shared Signals Transmitter)",
+            )
         }
         Capability::JwtBearer => {
             let listed = md.lists("grant_types_supported", crate::oauth::GRANT_JWT_BEARER);

@@ -24,13 +24,8 @@ pub const PLANTED_SECRET: &str = "fuzz-planted-secret-4d1e";
 pub type Target = (&'static str, fn(&[u8]));
 
 /// The fuzz targets, by name: what `cargo xtask fuzz TARGET` and the replay tests run.
-pub const TARGETS: &[Target] = &[
-    ("jose", jose_parsing),
-    ("redact", redaction),
-    ("responses", responses),
-    ("profile", profile),
-    ("catalog", catalog),
-];
+pub const TARGETS: &[Target] =
+    &[("jose", jose_parsing), ("redact", redaction), ("responses", responses), ("profile", profile), ("catalog", catalog)];
 
 /// A JWT decoded without trust, summarised, and verified against a JWK Set: the input is the
 /// token, a newline, then the JWK Set as JSON.
@@ -124,9 +119,8 @@ pub fn catalog(data: &[u8]) {
 /// token's header and claims, never its signature, so none may survive it.
 pub fn complete_jws(text: &str) -> Vec<String> {
     let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    let object = |seg: &str| {
-        URL_SAFE_NO_PAD.decode(seg).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()).is_some_and(|v| v.is_object())
-    };
+    let object =
+        |seg: &str| URL_SAFE_NO_PAD.decode(seg).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()).is_some_and(|v| v.is_object());
     let mut found = vec![];
     for run in text.split(|c: char| !(is_b64(c) || c == '.')) {
         let segs: Vec<&str> = run.split('.').collect();

@@ -36,14 +36,12 @@ impl Response {
 
     /// The media type without parameters, lower-cased: `application/json`.
     pub fn content_type(&self) -> Option<String> {
-        self.header("content-type")
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        self.header("content-type").map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
     }
 
     pub fn json(&self) -> anyhow::Result<serde_json::Value> {
-        serde_json::from_str(&self.body).map_err(|e| {
-            anyhow::anyhow!("HTTP {} response body is not JSON ({e}): {}", self.status, snippet(&self.body))
-        })
+        serde_json::from_str(&self.body)
+            .map_err(|e| anyhow::anyhow!("HTTP {} response body is not JSON ({e}): {}", self.status, snippet(&self.body)))
     }
 
     /// The body as a JSON object, or an error naming what came instead.
@@ -160,11 +158,7 @@ impl Recorder {
         let mut bytes = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(describe_transport_error)? {
             if bytes.len() + chunk.len() > self.limits.max_body_bytes {
-                anyhow::bail!(
-                    "response body exceeds the {} byte cap (HTTP {status} from {})",
-                    self.limits.max_body_bytes,
-                    req.url
-                );
+                anyhow::bail!("response body exceeds the {} byte cap (HTTP {status} from {})", self.limits.max_body_bytes, req.url);
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -200,7 +194,9 @@ impl Recorder {
                 exchange.response_headers = resp
                     .headers
                     .iter()
-                    .map(|(k, v)| (k.to_string(), truncate(r.header(k.as_str(), &String::from_utf8_lossy(v.as_bytes())), EVIDENCE_FIELD_MAX)))
+                    .map(|(k, v)| {
+                        (k.to_string(), truncate(r.header(k.as_str(), &String::from_utf8_lossy(v.as_bytes())), EVIDENCE_FIELD_MAX))
+                    })
                     .collect();
                 exchange.response_body = Some(truncate(r.body(&resp.body), EVIDENCE_FIELD_MAX));
             }

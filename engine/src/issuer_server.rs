@@ -26,9 +26,7 @@ impl IssuerServer {
     /// Binds `listen` and serves metadata (at both well-known URLs) and `jwks` at `/jwks`
     /// until dropped. `role` names the issuer in errors ("home issuer").
     pub async fn start(listen: &str, role: &str, jwks: Value) -> anyhow::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("{role} cannot listen on {listen}: {e}"))?;
+        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("{role} cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr()?;
         let issuer = format!("http://{addr}");
         let metadata = json!({
@@ -39,13 +37,23 @@ impl IssuerServer {
         let jwks = Arc::new(RwLock::new(jwks));
         let served = jwks.clone();
         let app = Router::new()
-            .route("/.well-known/oauth-authorization-server", get({ let m = metadata.clone(); move || async move { Json(m) } }))
+            .route(
+                "/.well-known/oauth-authorization-server",
+                get({
+                    let m = metadata.clone();
+                    move || async move { Json(m) }
+                }),
+            )
             .route("/.well-known/openid-configuration", get(move || async move { Json(metadata) }))
             .route("/jwks", get(|State(jwks): State<Arc<RwLock<Value>>>| async move { Json(read(&jwks)) }))
             .with_state(served);
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).with_graceful_shutdown(async { let _ = rx.await; }).await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
         });
         Ok(IssuerServer { issuer, addr, jwks, shutdown: Some(tx) })
     }

@@ -56,10 +56,7 @@ pub fn verify_with_jwks(token: &str, jwks: &Value) -> anyhow::Result<DecodedJwt>
     }
     let keys = jwks.get("keys").and_then(Value::as_array).ok_or_else(|| anyhow!("JWKS has no keys array"))?;
     let kid = decoded.header_str("kid");
-    let candidates: Vec<&Value> = keys
-        .iter()
-        .filter(|k| kid.is_none() || k.get("kid").and_then(Value::as_str) == kid)
-        .collect();
+    let candidates: Vec<&Value> = keys.iter().filter(|k| kid.is_none() || k.get("kid").and_then(Value::as_str) == kid).collect();
     if candidates.is_empty() {
         bail!("no key in the JWKS has kid {:?}", kid.unwrap_or(""));
     }
@@ -116,8 +113,8 @@ impl SigningKey {
     /// A fresh key, for issuers that live only as long as the run.
     pub fn generate() -> anyhow::Result<Self> {
         let rng = aws_lc_rs::rand::SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|_| anyhow!("could not generate a P-256 key"))?;
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(|_| anyhow!("could not generate a P-256 key"))?;
         Self::from_pkcs8_der(pkcs8.as_ref())
     }
 
@@ -127,8 +124,8 @@ impl SigningKey {
     }
 
     fn from_pkcs8_der(der: &[u8]) -> anyhow::Result<Self> {
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
-            .map_err(|_| anyhow!("not a PKCS#8 P-256 private key"))?;
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map_err(|_| anyhow!("not a PKCS#8 P-256 private key"))?;
         let point = pair.public_key().as_ref();
         // Uncompressed SEC1 point: 0x04 || x (32) || y (32).
         if point.len() != 65 || point[0] != 4 {

@@ -12,9 +12,9 @@ pub mod check;
 pub mod client_auth;
 pub mod context;
 pub mod discovery;
+pub mod evidence;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod evidence;
 pub mod home_issuer;
 pub mod http;
 pub mod issuer_server;

@@ -205,7 +205,12 @@ pub struct SignalsProfile {
 
 impl Default for SignalsProfile {
     fn default() -> Self {
-        SignalsProfile { listen: default_signals_listen(), endpoint_url: None, client: default_signals_client(), scope: default_signals_scope() }
+        SignalsProfile {
+            listen: default_signals_listen(),
+            endpoint_url: None,
+            client: default_signals_client(),
+            scope: default_signals_scope(),
+        }
     }
 }
 fn default_signals_listen() -> String {
@@ -358,7 +363,8 @@ impl TargetProfile {
     }
 
     fn validate(&mut self, read_file: &dyn Fn(&Path) -> Result<String, String>) -> Result<(), String> {
-        let issuer = url::Url::parse(&self.target.issuer).map_err(|e| format!("target.issuer `{}` is not a URL: {e}", self.target.issuer))?;
+        let issuer =
+            url::Url::parse(&self.target.issuer).map_err(|e| format!("target.issuer `{}` is not a URL: {e}", self.target.issuer))?;
         if !matches!(issuer.scheme(), "http" | "https") {
             return Err(format!("target.issuer `{}` must be an http(s) URL", self.target.issuer));
         }
@@ -381,7 +387,8 @@ impl TargetProfile {
                 }
                 AuthMethod::PrivateKeyJwt => {
                     if c.private_key_pem.is_none() {
-                        let file = c.private_key_file.as_ref().ok_or_else(|| format!("{at} uses private_key_jwt but has no private_key_file"))?;
+                        let file =
+                            c.private_key_file.as_ref().ok_or_else(|| format!("{at} uses private_key_jwt but has no private_key_file"))?;
                         let pem = read_file(file).map_err(|e| format!("{at} private_key_file {e}"))?;
                         c.private_key_pem = Some(pem);
                     }
@@ -395,14 +402,20 @@ impl TargetProfile {
             }
         }
         if let Some(h) = &self.home_issuer {
-            h.listen.parse::<std::net::SocketAddr>().map_err(|_| format!("home_issuer.listen `{}` is not an address like 127.0.0.1:9401", h.listen))?;
+            h.listen
+                .parse::<std::net::SocketAddr>()
+                .map_err(|_| format!("home_issuer.listen `{}` is not an address like 127.0.0.1:9401", h.listen))?;
         }
         if let Some(p) = &self.partner {
-            p.listen.parse::<std::net::SocketAddr>().map_err(|_| format!("partner.listen `{}` is not an address like 127.0.0.1:9402", p.listen))?;
+            p.listen
+                .parse::<std::net::SocketAddr>()
+                .map_err(|_| format!("partner.listen `{}` is not an address like 127.0.0.1:9402", p.listen))?;
         }
         self.limits.validate()?;
         let s = &self.signals;
-        s.listen.parse::<std::net::SocketAddr>().map_err(|_| format!("signals.listen `{}` is not an address like 127.0.0.1:9403", s.listen))?;
+        s.listen
+            .parse::<std::net::SocketAddr>()
+            .map_err(|_| format!("signals.listen `{}` is not an address like 127.0.0.1:9403", s.listen))?;
         if let Some(u) = &s.endpoint_url {
             url::Url::parse(u).map_err(|e| format!("signals.endpoint_url `{u}` is not a URL: {e}"))?;
         }

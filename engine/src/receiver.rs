@@ -160,9 +160,8 @@ impl Receiver {
     /// Binds `listen` and serves `POST /events` (RFC 8935) until dropped. The Transmitter is
     /// told to push to `endpoint_url` if given (a proxy in front), else `http://{addr}/events`.
     pub async fn start(listen: &str, endpoint_url: Option<&str>) -> anyhow::Result<Receiver> {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("signals receiver cannot listen on {listen}: {e}"))?;
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("signals receiver cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr()?;
         let endpoint_url = endpoint_url.map_or_else(|| format!("http://{addr}/events"), str::to_string);
         let inner = Arc::new(Inner {
@@ -177,7 +176,11 @@ impl Receiver {
         let app = axum::Router::new().route("/events", post(receive)).with_state(inner.clone());
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).with_graceful_shutdown(async { let _ = rx.await; }).await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
         });
         Ok(Receiver { addr, endpoint_url, inner, shutdown: Some(tx) })
     }
@@ -280,11 +283,15 @@ async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byte
     let header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (content_type, authorization) = (header(header::CONTENT_TYPE), header(header::AUTHORIZATION));
     let arrival = inner.record(Via::Push, String::from_utf8_lossy(&body).trim().to_string(), content_type.clone(), authorization.clone());
-    let err = |code: &str, description: String| (StatusCode::BAD_REQUEST, axum::Json(json!({ "err": code, "description": description }))).into_response();
+    let err = |code: &str, description: String| {
+        (StatusCode::BAD_REQUEST, axum::Json(json!({ "err": code, "description": description }))).into_response()
+    };
     if authorization.as_deref() != Some(inner.authorization.as_str()) {
         return err("authentication_failed", "the stream's authorization_header was not presented".into());
     }
-    if content_type.as_deref().map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase()).as_deref() != Some(SECEVENT_MEDIA_TYPE) {
+    if content_type.as_deref().map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase()).as_deref()
+        != Some(SECEVENT_MEDIA_TYPE)
+    {
         return err("invalid_request", format!("Content-Type is {content_type:?}, not {SECEVENT_MEDIA_TYPE}"));
     }
     let code = |rule: Rule| match rule {

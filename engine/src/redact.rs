@@ -109,14 +109,10 @@ impl Redactor {
             Value::Object(map) => {
                 for (k, mut val) in std::mem::take(map) {
                     match &mut val {
-                        Value::String(s) if SECRET_FIELDS.contains(&k.as_str()) => {
-                            *s = "«secret»".into()
-                        }
+                        Value::String(s) if SECRET_FIELDS.contains(&k.as_str()) => *s = "«secret»".into(),
                         Value::String(s) if TOKEN_FIELDS.contains(&k.as_str()) => *s = self.summary(s),
                         // A private key in a JWKS is as secret as a secret.
-                        Value::String(s) if is_private_jwk_member(&k) => {
-                            *s = "«private key material»".into()
-                        }
+                        Value::String(s) if is_private_jwk_member(&k) => *s = "«private key material»".into(),
                         _ => self.json(&mut val),
                     }
                     // Member names are text too.

@@ -302,10 +302,8 @@ impl RunResults {
     /// 0 when every required check passed (or failed as the baseline expects), else 1.
     /// (Exit code 2, "could not run", never gets this far.)
     pub fn exit_code(&self) -> i32 {
-        let unexpected = self
-            .checks
-            .iter()
-            .any(|c| matches!(c.verdict, Verdict::Fail | Verdict::Error) && c.baseline.as_deref() != Some("expected"));
+        let unexpected =
+            self.checks.iter().any(|c| matches!(c.verdict, Verdict::Fail | Verdict::Error) && c.baseline.as_deref() != Some("expected"));
         if unexpected || self.summary.stale_baseline > 0 {
             1
         } else {

@@ -116,12 +116,8 @@ pub async fn run(
 async fn run_one(check: &Check, target: &Arc<Target>, http: &Recorder, catalog: &Catalog, opts: &RunOptions) -> CheckResult {
     let started = Instant::now();
     let recorder = http.fork();
-    let missing: Vec<&str> = check
-        .needs
-        .iter()
-        .filter(|c| !target.capabilities.get(c).is_some_and(|s| s.enabled))
-        .map(|c| c.name())
-        .collect();
+    let missing: Vec<&str> =
+        check.needs.iter().filter(|c| !target.capabilities.get(c).is_some_and(|s| s.enabled)).map(|c| c.name()).collect();
     let outcome = if !missing.is_empty() {
         let why: Vec<String> = check
             .needs

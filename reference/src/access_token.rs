@@ -86,10 +86,7 @@ pub fn issue(state: &AppState, grant: Grant<'_>) -> Result<Issued, OAuthError> {
     // RFC 9068 §2.1: `typ` is `at+jwt`; RFC 7515 §4.1.4: `kid` names the key in our JWK Set.
     let typ = if state.faults.has(Fault::TokenTypJwt) { "JWT" } else { AT_JWT };
     let kid = if state.faults.has(Fault::TokenKidNotInJwks) { format!("{}-retired", state.key.kid) } else { state.key.kid.clone() };
-    let access_token = state
-        .key
-        .sign(typ, &kid, &claims)
-        .ok_or_else(|| OAuthError::server_error("cannot sign the access token"))?;
+    let access_token = state.key.sign(typ, &kid, &claims).ok_or_else(|| OAuthError::server_error("cannot sign the access token"))?;
 
     let key = if claims.contains_key("jti") { jti } else { access_token.clone() };
     let record = TokenRecord {

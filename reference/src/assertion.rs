@@ -72,7 +72,8 @@ pub fn authenticate(state: &AppState, form: &Form) -> Result<Arc<Client>, OAuthE
     let token_endpoint = state.endpoint("token");
     let aud = jwt::audiences(&token.claims);
     let issuer_ok = !state.faults.has(Fault::AuthAssertionAudTokenEndpointOnly);
-    if !aud.iter().any(|a| (issuer_ok && *a == state.issuer) || *a == token_endpoint) && !state.faults.has(Fault::AuthAssertionAnyAudience) {
+    if !aud.iter().any(|a| (issuer_ok && *a == state.issuer) || *a == token_endpoint) && !state.faults.has(Fault::AuthAssertionAnyAudience)
+    {
         return Err(fail(format!("assertion `aud` must contain `{}` or `{token_endpoint}`", state.issuer)));
     }
     // RFC 7523 §3 item 4: `exp` is REQUIRED and the JWT is rejected once it has passed.
@@ -102,9 +103,10 @@ fn verify_signature(state: &AppState, client: &Client, assertion: &str, alg: &st
     let verified = match alg {
         "ES256" => client.public_key.as_ref().is_some_and(|key| jwt::verify_signature(assertion, key, Algorithm::ES256)),
         "none" if any_alg => true,
-        "HS256" if any_alg => client.public_key_pem.as_ref().is_some_and(|pem| {
-            jwt::verify_signature(assertion, &DecodingKey::from_secret(pem.as_bytes()), Algorithm::HS256)
-        }),
+        "HS256" if any_alg => client
+            .public_key_pem
+            .as_ref()
+            .is_some_and(|pem| jwt::verify_signature(assertion, &DecodingKey::from_secret(pem.as_bytes()), Algorithm::HS256)),
         other => return Err(fail(format!("client assertion alg `{other}` is not allowed; use ES256"))),
     };
     if !verified {

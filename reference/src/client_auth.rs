@@ -41,8 +41,7 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap, form: &Form) -> Resul
             // client_id proves nothing.
             match state.client(&id) {
                 Some(client)
-                    if client.config.auth_method == AuthMethod::PrivateKeyJwt
-                        && state.faults.has(Fault::AuthAllowUnregisteredMethod) =>
+                    if client.config.auth_method == AuthMethod::PrivateKeyJwt && state.faults.has(Fault::AuthAllowUnregisteredMethod) =>
                 {
                     Ok(client)
                 }
@@ -71,8 +70,8 @@ fn presented(state: &AppState, headers: &HeaderMap, form: &Form, challenge: bool
         return Err(OAuthError::invalid_request("more than one client authentication method was used"));
     }
     if let Some(credentials) = basic {
-        let (id, secret) = decode_basic(credentials)
-            .ok_or_else(|| OAuthError::invalid_client("malformed HTTP Basic credentials", challenge))?;
+        let (id, secret) =
+            decode_basic(credentials).ok_or_else(|| OAuthError::invalid_client("malformed HTTP Basic credentials", challenge))?;
         return Ok(Presented::Basic { id, secret });
     }
     if jwt {
@@ -110,8 +109,7 @@ fn check_secret(
         return Err(fail(format!("client `{id}` is registered for {}", client.config.auth_method.as_str())));
     }
     let expected = client.config.client_secret.as_deref().unwrap_or_default();
-    let matches = !expected.is_empty()
-        && aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), secret.as_bytes()).is_ok();
+    let matches = !expected.is_empty() && aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), secret.as_bytes()).is_ok();
     if !matches && !state.faults.has(Fault::AuthAcceptAnySecret) {
         return Err(fail(format!("wrong client secret for `{id}`")));
     }

@@ -110,8 +110,7 @@ pub enum AuthMethod {
 
 impl AuthMethod {
     /// All methods, in the order metadata lists them.
-    pub const ALL: [AuthMethod; 3] =
-        [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost, AuthMethod::PrivateKeyJwt];
+    pub const ALL: [AuthMethod; 3] = [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost, AuthMethod::PrivateKeyJwt];
 
     /// The registered name (RFC 7591 §2).
     pub fn as_str(self) -> &'static str {
@@ -184,19 +183,14 @@ impl Config {
     }
 
     /// Like [`Config::from_toml`], reading key files through `read` (e.g. from embedded text).
-    pub fn from_toml_with(
-        text: &str,
-        base_dir: &Path,
-        read: impl Fn(&Path) -> std::io::Result<String>,
-    ) -> anyhow::Result<Config> {
+    pub fn from_toml_with(text: &str, base_dir: &Path, read: impl Fn(&Path) -> std::io::Result<String>) -> anyhow::Result<Config> {
         let mut config: Config = toml::from_str(text).context("invalid reference server configuration")?;
         for client in &mut config.clients {
             if let Some(file) = &client.public_key_pem_file {
                 let path = base_dir.join(file);
                 if client.public_key_pem.is_none() {
-                    let pem = read(&path).with_context(|| {
-                        format!("client `{}`: cannot read public_key_pem_file {}", client.client_id, path.display())
-                    })?;
+                    let pem = read(&path)
+                        .with_context(|| format!("client `{}`: cannot read public_key_pem_file {}", client.client_id, path.display()))?;
                     client.public_key_pem = Some(pem);
                 }
                 client.public_key_pem_file = Some(path);

@@ -99,10 +99,7 @@ impl IntoResponse for OAuthError {
         let mut response = (self.status, axum::Json(body)).into_response();
         no_store(&mut response);
         if self.basic_challenge {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"agentcert-reference\""),
-            );
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"agentcert-reference\""));
         }
         response.extensions_mut().insert(ErrorMarker { error: self.error, description: self.description });
         response

@@ -21,9 +21,7 @@ impl Form {
     pub fn parse(faults: &Faults, headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
         let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let media_type = content_type.split(';').next().unwrap_or("").trim();
-        if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            && !faults.has(Fault::ErrorAcceptAnyContentType)
-        {
+        if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") && !faults.has(Fault::ErrorAcceptAnyContentType) {
             return Err(OAuthError::invalid_request(format!(
                 "the request body must be application/x-www-form-urlencoded, not `{content_type}`"
             )));

@@ -21,11 +21,7 @@ pub async fn introspect(State(state): State<Arc<AppState>>, headers: HeaderMap, 
     let form = Form::parse(&state.faults, &headers, &body)?;
     // RFC 7662 §2.1: "the endpoint MUST also require some form of authorization";
     // here, client authentication (401 invalid_client otherwise).
-    let caller = if state.faults.has(Fault::IntrospectNoAuth) {
-        None
-    } else {
-        Some(client_auth::authenticate(&state, &headers, &form)?)
-    };
+    let caller = if state.faults.has(Fault::IntrospectNoAuth) { None } else { Some(client_auth::authenticate(&state, &headers, &form)?) };
     // RFC 7662 §2.1: `token` is REQUIRED. `token_type_hint` is only a hint: every token
     // this server issues is an access token, so it never changes the lookup.
     let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;

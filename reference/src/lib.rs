@@ -11,13 +11,13 @@
 mod access_token;
 mod assertion;
 mod client_auth;
-mod embedded;
 pub mod config;
+mod embedded;
 mod error;
 pub mod faults;
+mod form;
 #[doc(hidden)]
 pub mod fuzzing;
-mod form;
 mod introspect;
 mod jwt;
 mod keys;
@@ -81,9 +81,7 @@ impl Drop for RunningServer {
 /// `config.issuer` is `None`, and serves in a background tokio task.
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     config.validate()?;
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
-        .with_context(|| format!("cannot bind {}", config.listen))?;
+    let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("cannot bind {}", config.listen))?;
     let addr = listener.local_addr()?;
     let issuer = config.issuer.clone().unwrap_or_else(|| format!("http://{addr}{}", config.issuer_path));
     let state = Arc::new(AppState::new(&config, issuer.clone())?);
@@ -106,7 +104,11 @@ fn ssf_routes(base: &str) -> Router<Arc<AppState>> {
         .route(&format!("/.well-known/ssf-configuration{base}"), get(ssf::metadata::ssf_configuration))
         .route(
             &format!("{base}/ssf/stream"),
-            post(ssf::streams::create).get(ssf::streams::read).patch(ssf::streams::update).put(ssf::streams::replace).delete(ssf::streams::delete),
+            post(ssf::streams::create)
+                .get(ssf::streams::read)
+                .patch(ssf::streams::update)
+                .put(ssf::streams::replace)
+                .delete(ssf::streams::delete),
         )
         .route(&format!("{base}/ssf/status"), get(ssf::control::read_status).post(ssf::control::update_status))
         .route(&format!("{base}/ssf/subjects/add"), post(ssf::control::add_subject))

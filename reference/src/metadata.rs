@@ -54,11 +54,8 @@ fn document(state: &AppState) -> Map<String, Value> {
     // RFC 8414 §2: the client authentication methods, and the JWS algorithms for
     // private_key_jwt (ES256 only; "none" MUST NOT be used).
     let all_methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
-    let token_methods = if faults.has(Fault::MetadataNoAsymmetricAuth) {
-        vec![AuthMethod::ClientSecretBasic.as_str()]
-    } else {
-        all_methods.clone()
-    };
+    let token_methods =
+        if faults.has(Fault::MetadataNoAsymmetricAuth) { vec![AuthMethod::ClientSecretBasic.as_str()] } else { all_methods.clone() };
     let mut token_algs = vec!["ES256"];
     if faults.has(Fault::MetadataNoneAlg) {
         token_algs.push("none");

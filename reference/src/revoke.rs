@@ -22,11 +22,7 @@ pub async fn revoke(State(state): State<Arc<AppState>>, headers: HeaderMap, body
     let faults = &state.faults;
     let form = Form::parse(faults, &headers, &body)?;
     // RFC 7009 §2.1: "The authorization server first validates the client credentials".
-    let caller = if faults.has(Fault::RevokeNoAuth) {
-        None
-    } else {
-        Some(client_auth::authenticate(&state, &headers, &form)?)
-    };
+    let caller = if faults.has(Fault::RevokeNoAuth) { None } else { Some(client_auth::authenticate(&state, &headers, &form)?) };
     // RFC 7009 §2.1: `token` is REQUIRED.
     let token = match form.get("token") {
         Some(token) => token,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use jsonwebtoken::DecodingKey;
 
-use crate::config::{Config, ClientConfig};
+use crate::config::{ClientConfig, Config};
 use crate::faults::{Fault, Faults};
 use crate::keys::ServerKey;
 use crate::store::Store;
@@ -89,11 +89,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: &Config, issuer: String) -> anyhow::Result<AppState> {
-        let base_path = url::Url::parse(&issuer)
-            .with_context(|| format!("issuer `{issuer}` is not a URL"))?
-            .path()
-            .trim_end_matches('/')
-            .to_string();
+        let base_path =
+            url::Url::parse(&issuer).with_context(|| format!("issuer `{issuer}` is not a URL"))?.path().trim_end_matches('/').to_string();
         let mut clients = HashMap::new();
         let mut scopes_supported: Vec<String> = Vec::new();
         for client in &config.clients {

@@ -77,9 +77,9 @@ impl TrustedKeys {
                 .filter(|k| !matches!(k.common.public_key_use, Some(PublicKeyUse::Encryption)))
                 .collect();
             if !candidates.is_empty() {
-                return candidates.into_iter().any(|jwk| {
-                    DecodingKey::from_jwk(jwk).is_ok_and(|key| jwt::verify_signature(token, &key, alg))
-                });
+                return candidates
+                    .into_iter()
+                    .any(|jwk| DecodingKey::from_jwk(jwk).is_ok_and(|key| jwt::verify_signature(token, &key, alg)));
             }
         }
         false
@@ -89,9 +89,9 @@ impl TrustedKeys {
     /// RFC 8725 §2.1, an HS256 MAC "verified" with the PEM text of a public key in the set.
     pub async fn verify_hs256_with_public_key(&self, jwks_uri: &str, token: &str) -> bool {
         let Some(keys) = self.keys(jwks_uri, false).await else { return false };
-        keys.iter().filter_map(public_pem).any(|pem| {
-            jwt::verify_signature(token, &DecodingKey::from_secret(pem.as_bytes()), Algorithm::HS256)
-        })
+        keys.iter()
+            .filter_map(public_pem)
+            .any(|pem| jwt::verify_signature(token, &DecodingKey::from_secret(pem.as_bytes()), Algorithm::HS256))
     }
 
     /// The cached key set, fetched when absent or (for `refresh`) when not refreshed lately.

@@ -20,7 +20,9 @@ async fn metadata_advertises_what_is_enforced() {
     assert_eq!(oauth.body, oidc.body);
     let m = &oauth.body;
     assert_eq!(m["issuer"], issuer);
-    for (member, path) in [("token_endpoint", "token"), ("jwks_uri", "jwks"), ("introspection_endpoint", "introspect"), ("revocation_endpoint", "revoke")] {
+    for (member, path) in
+        [("token_endpoint", "token"), ("jwks_uri", "jwks"), ("introspection_endpoint", "introspect"), ("revocation_endpoint", "revoke")]
+    {
         assert_eq!(m[member], format!("{issuer}/{path}"));
     }
     assert_eq!(m["grant_types_supported"], json!(["client_credentials", TOKEN_EXCHANGE, JWT_BEARER_GRANT]));
@@ -84,7 +86,8 @@ fn config_loading() {
     assert!(err("[[clients]]\nclient_id = 'c'\nauth_method = 'none'").contains("unknown variant"));
     assert!(err("[[clients]]\nclient_id = 'c'\nauth_method = 'client_secret_post'").contains("client_secret"));
     assert!(err("[[clients]]\nclient_id = 'c'\nauth_method = 'private_key_jwt'\npublic_key_pem_file = 'nope.pem'").contains("nope.pem"));
-    assert!(err("[[clients]]\nclient_id = 'c'\nauth_method = 'client_secret_basic'\nclient_secret = 's'\ngrant_types = ['password']").contains("password"));
+    assert!(err("[[clients]]\nclient_id = 'c'\nauth_method = 'client_secret_basic'\nclient_secret = 's'\ngrant_types = ['password']")
+        .contains("password"));
     let config = Config::from_toml("faults = ['revoke-unknown-400', 'token-lifetime-24h']", &dir).unwrap();
     assert_eq!(config.faults, vec![Fault::RevokeUnknown400, Fault::TokenLifetime24h]);
     for fault in Fault::ALL {

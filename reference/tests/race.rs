@@ -142,8 +142,7 @@ async fn a_revoked_token_and_everything_derived_from_it_stay_dead() {
     let server = Arc::new(common::start(&[]).await);
     for iteration in 0..ITERATIONS {
         let started = Instant::now();
-        let runs: Vec<_> =
-            (0..LINEAGES).map(|n| tokio::spawn(lineage(server.clone(), (iteration * LINEAGES + n) as u64 + 1))).collect();
+        let runs: Vec<_> = (0..LINEAGES).map(|n| tokio::spawn(lineage(server.clone(), (iteration * LINEAGES + n) as u64 + 1))).collect();
         let (mut violations, mut tokens, mut straddling) = (vec![], 0, 0);
         for r in runs {
             let (v, t, s) = r.await.expect("a lineage panicked");

@@ -38,7 +38,8 @@ async fn revocation_reaches_a_poll_stream_as_a_session_revoked_set() {
     assert_eq!(call(&s, reqwest::Method::POST, &streams, Some(&agent), Some(json!({}))).await.0, 403);
 
     let token = s.client_credentials(resource_server(), &[("scope", "ssf.manage")]).await.token();
-    let (status, stream) = call(&s, reqwest::Method::POST, &streams, Some(&token), Some(json!({ "events_requested": [SESSION_REVOKED] }))).await;
+    let (status, stream) =
+        call(&s, reqwest::Method::POST, &streams, Some(&token), Some(json!({ "events_requested": [SESSION_REVOKED] }))).await;
     assert_eq!(status, 201, "{stream}");
     assert_eq!(stream["delivery"]["method"], "urn:ietf:rfc:8936");
     assert_eq!(stream["events_delivered"], json!([SESSION_REVOKED]));

@@ -92,11 +92,8 @@ async fn private_key_jwt_rules() {
     let cc = |assertion: String| {
         let s = &s;
         async move {
-            let params = [
-                ("grant_type", "client_credentials"),
-                ("client_assertion_type", JWT_BEARER),
-                ("client_assertion", assertion.as_str()),
-            ];
+            let params =
+                [("grant_type", "client_credentials"), ("client_assertion_type", JWT_BEARER), ("client_assertion", assertion.as_str())];
             s.post("token", Auth::None, &params).await
         }
     };
@@ -130,12 +127,8 @@ pub fn forged_assertions(s: &Server) -> (String, String) {
     let pem = std::fs::read(fixtures().join("keys/agent-a.pub.pem")).unwrap();
     let mut claims2 = claims.clone();
     claims2["jti"] = json!(random());
-    let hs256 = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(Algorithm::HS256),
-        &claims2,
-        &jsonwebtoken::EncodingKey::from_secret(&pem),
-    )
-    .unwrap();
+    let hs256 = jsonwebtoken::encode(&jsonwebtoken::Header::new(Algorithm::HS256), &claims2, &jsonwebtoken::EncodingKey::from_secret(&pem))
+        .unwrap();
     (none, hs256)
 }
 

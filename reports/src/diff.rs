@@ -114,7 +114,12 @@ fn bad(v: Verdict) -> bool {
 }
 
 fn side(label: &str, r: &RunResults) -> Side {
-    Side { label: label.into(), target: r.target.name.clone(), agentcert_version: r.agentcert_version.clone(), started_at: r.started_at.clone() }
+    Side {
+        label: label.into(),
+        target: r.target.name.clone(),
+        agentcert_version: r.agentcert_version.clone(),
+        started_at: r.started_at.clone(),
+    }
 }
 
 /// Compares `old` with `new`. Labels name the runs in the output (their paths, usually).
@@ -123,8 +128,20 @@ pub fn diff(old_label: &str, old: &RunResults, new_label: &str, new: &RunResults
     for c in &new.checks {
         match old.checks.iter().find(|o| o.id == c.id) {
             Some(o) if o.verdict == c.verdict => {}
-            Some(o) => checks.push(CheckChange { id: c.id.clone(), old: Some(o.verdict), new: Some(c.verdict), reason: c.reason.clone(), regression: bad(c.verdict) && !bad(o.verdict) }),
-            None => checks.push(CheckChange { id: c.id.clone(), old: None, new: Some(c.verdict), reason: c.reason.clone(), regression: bad(c.verdict) }),
+            Some(o) => checks.push(CheckChange {
+                id: c.id.clone(),
+                old: Some(o.verdict),
+                new: Some(c.verdict),
+                reason: c.reason.clone(),
+                regression: bad(c.verdict) && !bad(o.verdict),
+            }),
+            None => checks.push(CheckChange {
+                id: c.id.clone(),
+                old: None,
+                new: Some(c.verdict),
+                reason: c.reason.clone(),
+                regression: bad(c.verdict),
+            }),
         }
     }
     for o in old.checks.iter().filter(|o| !new.checks.iter().any(|c| c.id == o.id)) {
@@ -140,7 +157,14 @@ pub fn diff(old_label: &str, old: &RunResults, new_label: &str, new: &RunResults
         };
         if o.model != n.model || o.target_rate != n.target_rate {
             let rate = |r: &LoadResult| r.target_rate.map_or("no target rate".into(), |t| format!("{t}/s"));
-            notes.push(format!("{}: the runs differ ({} at {} → {} at {}), so the figures compare different loads", n.scenario, o.model, rate(o), n.model, rate(n)));
+            notes.push(format!(
+                "{}: the runs differ ({} at {} → {} at {}), so the figures compare different loads",
+                n.scenario,
+                o.model,
+                rate(o),
+                n.model,
+                rate(n)
+            ));
         }
         let before = load.len();
         compare_load(o, n, &tolerances, &mut load);
@@ -156,8 +180,13 @@ pub fn diff(old_label: &str, old: &RunResults, new_label: &str, new: &RunResults
 }
 
 fn compare_load(o: &LoadResult, n: &LoadResult, t: &Tolerances, out: &mut Vec<LoadChange>) {
-    let mut push = |metric, old: f64, new: f64, regression: bool| out.push(LoadChange { scenario: n.scenario.clone(), metric, old, new, regression });
-    for (metric, old, new) in [("p50", o.latency_ms.p50, n.latency_ms.p50), ("p90", o.latency_ms.p90, n.latency_ms.p90), ("p99", o.latency_ms.p99, n.latency_ms.p99)] {
+    let mut push =
+        |metric, old: f64, new: f64, regression: bool| out.push(LoadChange { scenario: n.scenario.clone(), metric, old, new, regression });
+    for (metric, old, new) in [
+        ("p50", o.latency_ms.p50, n.latency_ms.p50),
+        ("p90", o.latency_ms.p90, n.latency_ms.p90),
+        ("p99", o.latency_ms.p99, n.latency_ms.p99),
+    ] {
         if (new - old).abs() <= t.latency_floor_ms {
             continue;
         }

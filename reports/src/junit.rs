@@ -40,13 +40,8 @@ pub fn junit_xml(results: &RunResults) -> String {
 }
 
 fn testcase(out: &mut String, c: &CheckResult) {
-    let _ = write!(
-        out,
-        "    <testcase classname=\"agentcert.{}\" name=\"{}\" time=\"{}\"",
-        attr(&c.suite),
-        attr(&c.id),
-        secs(c.duration_ms)
-    );
+    let _ =
+        write!(out, "    <testcase classname=\"agentcert.{}\" name=\"{}\" time=\"{}\"", attr(&c.suite), attr(&c.id), secs(c.duration_ms));
     let level = format!("{:?}", c.level).to_uppercase();
     let (open, close) = match Shown::of(c) {
         Shown::Pass => return out.push_str("/>\n"),

@@ -29,9 +29,14 @@ pub fn summary_md(results: &RunResults) -> String {
     if !results.checks.is_empty() {
         out.push_str("| checks | pass | fail | warn | skip | error | expected by baseline | stale baseline |\n");
         out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        let _ = writeln!(out, "| {} | {} | {} | {} | {} | {} | {} | {} |\n", s.total, s.pass, s.fail, s.warn, s.skip, s.error, s.expected_failures, s.stale_baseline);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            s.total, s.pass, s.fail, s.warn, s.skip, s.error, s.expected_failures, s.stale_baseline
+        );
     }
-    let failing: Vec<&CheckResult> = results.checks.iter().filter(|c| matches!(Shown::of(c), Shown::Fail | Shown::Error | Shown::Stale)).collect();
+    let failing: Vec<&CheckResult> =
+        results.checks.iter().filter(|c| matches!(Shown::of(c), Shown::Fail | Shown::Error | Shown::Stale)).collect();
     if !failing.is_empty() {
         let _ = writeln!(out, "**Failing the run ({})**\n", failing.len());
         list(&mut out, &failing);
@@ -139,7 +144,10 @@ mod tests {
 
     #[test]
     fn escapes_hostile_text() {
-        assert_eq!(md("<img src=x onerror=alert(1)> @admin *b* [l](u) a|b `c`"), "&lt;img src=x onerror=alert\\(1\\)&gt; @\u{2060}admin \\*b\\* \\[l\\]\\(u\\) a\\|b \\`c\\`");
+        assert_eq!(
+            md("<img src=x onerror=alert(1)> @admin *b* [l](u) a|b `c`"),
+            "&lt;img src=x onerror=alert\\(1\\)&gt; @\u{2060}admin \\*b\\* \\[l\\]\\(u\\) a\\|b \\`c\\`"
+        );
         assert_eq!(md("line\nbreak\u{1b}[31m"), "line break\\[31m");
         assert_eq!(code("a`b|c\nd"), "abc d");
     }

@@ -46,7 +46,11 @@ impl Progress {
             Event::Discovered { metadata_url, capabilities } => {
                 let names = |on: bool| {
                     let v: Vec<_> = capabilities.iter().filter(|(_, e)| *e == on).map(|(c, _)| c.name()).collect();
-                    if v.is_empty() { "none".to_string() } else { v.join(", ") }
+                    if v.is_empty() {
+                        "none".to_string()
+                    } else {
+                        v.join(", ")
+                    }
                 };
                 out.push_str(&format!("agentcert: metadata {metadata_url}\n"));
                 let off = paint(self.color, Paint::Dim, &format!("; off: {}", names(false)));
@@ -83,14 +87,7 @@ mod tests {
     use agentcert_engine::{Capability, Check};
 
     fn check(id: &'static str) -> Check {
-        Check {
-            id,
-            suite: "revocation",
-            title: "t",
-            requirements: &["r"],
-            needs: &[],
-            run: |_| Box::pin(async { unreachable!() }),
-        }
+        Check { id, suite: "revocation", title: "t", requirements: &["r"], needs: &[], run: |_| Box::pin(async { unreachable!() }) }
     }
 
     #[test]

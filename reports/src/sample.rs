@@ -5,8 +5,8 @@
 
 use agentcert_engine::evidence::Exchange;
 use agentcert_engine::results::{
-    CapabilityState, CapacitySearch, CapacityStep, CheckResult, LatencySummary, LoadResult, RunResults, Summary, TargetInfo, ThresholdResult,
-    TokenVolume, WorkerInfo, SCHEMA_VERSION,
+    CapabilityState, CapacitySearch, CapacityStep, CheckResult, LatencySummary, LoadResult, RunResults, Summary, TargetInfo,
+    ThresholdResult, TokenVolume, WorkerInfo, SCHEMA_VERSION,
 };
 use agentcert_engine::{Level, Verdict};
 
@@ -53,7 +53,13 @@ pub(crate) fn results() -> RunResults {
         elapsed_ms: 10_000,
     };
     let mut checks = vec![
-        check("revocation.revoked-token-is-inactive", Level::Must, Verdict::Pass, "introspection says active=false", &[("rev-invalidate", "RFC 7009 §2.1")]),
+        check(
+            "revocation.revoked-token-is-inactive",
+            Level::Must,
+            Verdict::Pass,
+            "introspection says active=false",
+            &[("rev-invalidate", "RFC 7009 §2.1")],
+        ),
         check(
             "revocation.unknown-token-gets-200",
             Level::Must,
@@ -82,8 +88,20 @@ pub(crate) fn results() -> RunResults {
             "unauthenticated request rejected with 401 [the baseline expects this check to fail: remove it from expected_failures]",
             &[("rev-client-auth", "RFC 7009 §2.1")],
         ),
-        check("introspection.active-token", Level::Must, Verdict::Pass, "active=true with scope and client_id", &[("int-active", "RFC 7662 §2.2")]),
-        check("introspection.unknown-token-inactive", Level::Must, Verdict::Error, "POST https://as.example.com/introspect: timed out after 10s", &[("int-inactive", "RFC 7662 §2.2")]),
+        check(
+            "introspection.active-token",
+            Level::Must,
+            Verdict::Pass,
+            "active=true with scope and client_id",
+            &[("int-active", "RFC 7662 §2.2")],
+        ),
+        check(
+            "introspection.unknown-token-inactive",
+            Level::Must,
+            Verdict::Error,
+            "POST https://as.example.com/introspect: timed out after 10s",
+            &[("int-inactive", "RFC 7662 §2.2")],
+        ),
         check(
             "introspection.token-exchange-audience",
             Level::Profile,
@@ -98,7 +116,13 @@ pub(crate) fn results() -> RunResults {
             "needs token-exchange (metadata: grant_types_supported does not list it)",
             &[("agent-exchange-act", "agentcert §3.2")],
         ),
-        check("introspection.jwt-typ", Level::Must, Verdict::Skip, "needs jwt-access-tokens (probe: access token is opaque)", &[("jwt-typ", "RFC 9068 §2.1")]),
+        check(
+            "introspection.jwt-typ",
+            Level::Must,
+            Verdict::Skip,
+            "needs jwt-access-tokens (probe: access token is opaque)",
+            &[("jwt-typ", "RFC 9068 §2.1")],
+        ),
     ];
     checks[1].evidence = vec![revoke];
     checks[3].baseline = Some("expected".into());
@@ -154,7 +178,11 @@ pub(crate) fn with_load() -> RunResults {
         percentiles_file: "issuance.percentiles.txt".into(),
         goose_report_file: Some("issuance.goose.html".into()),
         token_volume: None,
-        thresholds: vec![ThresholdResult { rule: "issuance.p99<50ms".into(), observed: "p99 85.951ms over 148 samples".into(), passed: false }],
+        thresholds: vec![ThresholdResult {
+            rule: "issuance.p99<50ms".into(),
+            observed: "p99 85.951ms over 148 samples".into(),
+            passed: false,
+        }],
         ..Default::default()
     };
     let revocation = LoadResult {
@@ -207,7 +235,15 @@ pub(crate) fn with_load() -> RunResults {
         rate,
         achieved_rate: rate,
         requests: (rate * 2.0) as u64,
-        latency_ms: LatencySummary { samples: (rate * 2.0) as u64, p50: p99 / 4.0, p90: p99 / 2.0, p99, p999: p99, max: p99, mean: p99 / 3.0 },
+        latency_ms: LatencySummary {
+            samples: (rate * 2.0) as u64,
+            p50: p99 / 4.0,
+            p90: p99 / 2.0,
+            p99,
+            p999: p99,
+            max: p99,
+            mean: p99 / 3.0,
+        },
         meets_slo,
         verdict: format!("p99 {p99}ms"),
         histogram_file: format!("capacity-{rate}.hlog"),

@@ -24,7 +24,11 @@ pub fn terminal_summary(results: &RunResults, color: bool) -> String {
     if !results.capabilities.is_empty() {
         let names = |on: bool| {
             let v: Vec<&str> = results.capabilities.iter().filter(|(_, s)| s.enabled == on).map(|(n, _)| n.as_str()).collect();
-            if v.is_empty() { "none".to_string() } else { v.join(", ") }
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
         };
         let caps = format!("{} (off: {})", names(true), names(false));
         for (i, line) in wrap(&caps, WIDTH - 11).into_iter().enumerate() {

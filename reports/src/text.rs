@@ -88,7 +88,17 @@ pub(crate) fn duration(ms: u64) -> String {
 /// Drops control characters (ESC, BEL, ...) so text that came from the server under test
 /// cannot move the cursor or recolor the terminal. Whitespace controls become spaces.
 pub(crate) fn clean(s: &str) -> String {
-    s.chars().filter_map(|c| if c.is_whitespace() { Some(' ') } else if c.is_control() { None } else { Some(c) }).collect()
+    s.chars()
+        .filter_map(|c| {
+            if c.is_whitespace() {
+                Some(' ')
+            } else if c.is_control() {
+                None
+            } else {
+                Some(c)
+            }
+        })
+        .collect()
 }
 
 /// "1 error", "2 errors".

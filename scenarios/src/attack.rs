@@ -97,7 +97,13 @@ impl Attack {
 
 /// Runs the attack with `users` Goose users against `host`, Goose's report to `report`, and
 /// `on_tick` called once a second. Returns when every user has stopped.
-pub async fn execute(attack: Arc<Attack>, users: usize, host: &str, report: &Path, on_tick: &mut (dyn FnMut(&Tick) + Send)) -> Result<(), String> {
+pub async fn execute(
+    attack: Arc<Attack>,
+    users: usize,
+    host: &str,
+    report: &Path,
+    on_tick: &mut (dyn FnMut(&Tick) + Send),
+) -> Result<(), String> {
     let _one = ONE_AT_A_TIME.lock().await;
     silence_goose_logging();
     let name = attack.scenario.name().name();

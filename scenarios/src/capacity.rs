@@ -18,8 +18,8 @@
 
 use crate::attack::REQUEST_TIMEOUT_S;
 use crate::pace::{self, Step};
-use crate::plan::{Job, LoadOptions, LoadPlan, Shape, DEFAULT_DURATION};
 use crate::pacer::DRAIN_GRACE;
+use crate::plan::{Job, LoadOptions, LoadPlan, Shape, DEFAULT_DURATION};
 use crate::run::{self, run_job};
 use crate::scenario::ScenarioName;
 use crate::threshold::Threshold;
@@ -162,7 +162,9 @@ impl Search {
             return Next::Try(self.start);
         }
         let best = tried.iter().filter(|t| t.1).map(|t| t.0).fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
-        let above = |lo: f64| tried.iter().filter(|t| !t.1 && t.0 > lo).map(|t| t.0).fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.min(r))));
+        let above = |lo: f64| {
+            tried.iter().filter(|t| !t.1 && t.0 > lo).map(|t| t.0).fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.min(r))))
+        };
         match best {
             // Nothing met the SLO yet: halve below the lowest miss, down to the floor.
             None => {
@@ -288,7 +290,13 @@ fn fmt_rate(r: f64) -> String {
 /// scenario, which is then noted on stderr): the figures of the step at the rate found (or of
 /// the last step when nothing met the SLO), with the whole search in its `capacity` member and
 /// the SLO rules judged as its thresholds. Each step is reported on stderr as it ends.
-pub async fn search(profile: TargetProfile, roles: impl Into<Roles>, plan: &CapacityPlan, out: &Path, progress: bool) -> Result<Vec<LoadResult>, String> {
+pub async fn search(
+    profile: TargetProfile,
+    roles: impl Into<Roles>,
+    plan: &CapacityPlan,
+    out: &Path,
+    progress: bool,
+) -> Result<Vec<LoadResult>, String> {
     let target = run::prepare(profile, roles.into(), &plan.load, out).await?;
     if target.skipped.contains(&plan.scenario) {
         return Ok(vec![]);
@@ -371,14 +379,24 @@ pub async fn search(profile: TargetProfile, roles: impl Into<Roles>, plan: &Capa
 fn note(plan: &CapacityPlan, outcome: Outcome, rate: Option<f64>, steps: &[CapacityStep]) -> String {
     let name = plan.scenario.name();
     let slo = plan.slo.texts().join(",");
-    let lowest_miss = |above: f64| steps.iter().filter(|s| !s.meets_slo && s.rate > above).map(|s| s.rate).fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.min(r))));
+    let lowest_miss = |above: f64| {
+        steps
+            .iter()
+            .filter(|s| !s.meets_slo && s.rate > above)
+            .map(|s| s.rate)
+            .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.min(r))))
+    };
     match (outcome, rate) {
         (Outcome::Found, Some(r)) => {
             let miss = lowest_miss(r).map_or(String::new(), |m| format!(", and missed it at {}/s", fmt_rate(m)));
             format!("{name} met {slo} at up to {}/s{miss}", fmt_rate(r))
         }
-        (Outcome::AtMaxRate, Some(r)) => format!("{name} met {slo} at the max rate {}/s: its capacity is at least that (raise --max-rate)", fmt_rate(r)),
-        (Outcome::TimeBound, Some(r)) => format!("{name} met {slo} at up to {}/s when the search reached its time bound (not bracketed)", fmt_rate(r)),
+        (Outcome::AtMaxRate, Some(r)) => {
+            format!("{name} met {slo} at the max rate {}/s: its capacity is at least that (raise --max-rate)", fmt_rate(r))
+        }
+        (Outcome::TimeBound, Some(r)) => {
+            format!("{name} met {slo} at up to {}/s when the search reached its time bound (not bracketed)", fmt_rate(r))
+        }
         (_, _) => format!(
             "{name} met {slo} at no rate tried, down to {}/s: its capacity under this SLO is below that",
             fmt_rate(steps.iter().map(|s| s.rate).fold(f64::INFINITY, f64::min))
@@ -439,8 +457,8 @@ pub fn capacity_table(results: &[LoadResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use agentcert_engine::results::LatencySummary;
     use crate::threshold::Metric;
+    use agentcert_engine::results::LatencySummary;
 
     #[test]
     fn slos_parse_as_comma_separated_rules() {
@@ -478,7 +496,8 @@ mod tests {
         assert!(!ok && why.contains("3 slots never sent"), "{why}");
         let (ok, why) = slo.judge(&LoadResult { achieved_rate: 150.0, ..r.clone() }, 200.0);
         assert!(!ok && why.contains("under 95%"), "{why}");
-        let (ok, why) = slo.judge(&LoadResult { latency_ms: LatencySummary { samples: 1000, p99: 80.0, ..Default::default() }, ..r.clone() }, 200.0);
+        let (ok, why) =
+            slo.judge(&LoadResult { latency_ms: LatencySummary { samples: 1000, p99: 80.0, ..Default::default() }, ..r.clone() }, 200.0);
         assert!(!ok && why.contains("MISSED p99 80ms"), "{why}");
     }
 

@@ -153,7 +153,8 @@ pub fn percentile_distribution(h: &Histogram<u64>) -> String {
             }
         }
     }
-    let (mean, stdev, max) = if h.is_empty() { (0.0, 0.0, 0.0) } else { (h.mean() / US_PER_MS, h.stdev() / US_PER_MS, h.max() as f64 / US_PER_MS) };
+    let (mean, stdev, max) =
+        if h.is_empty() { (0.0, 0.0, 0.0) } else { (h.mean() / US_PER_MS, h.stdev() / US_PER_MS, h.max() as f64 / US_PER_MS) };
     let _ = writeln!(out, "#[Mean    = {mean:12.3}, StdDeviation   = {stdev:12.3}]");
     let _ = writeln!(out, "#[Max     = {max:12.3}, Total count    = {:12}]", h.len());
     // HdrHistogram's sub-bucket count: the power of two that resolves `sigfig` digits.

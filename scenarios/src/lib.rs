@@ -26,6 +26,7 @@
 pub mod attack;
 pub mod capacity;
 pub mod histogram;
+pub mod merge;
 pub mod outcome;
 pub mod pace;
 pub mod pacer;
@@ -37,7 +38,6 @@ pub mod scenario;
 pub mod threshold;
 pub mod wire;
 pub mod worker;
-pub mod merge;
 
 pub use plan::{LoadOptions, LoadPlan};
 pub use report::{missed, results_document, summary_table};

@@ -104,8 +104,16 @@ fn read_input(dir: &Path) -> Result<Input, String> {
     }
     for r in &doc.load {
         match &r.worker {
-            None => return Err(format!("{}: {} was not run as a worker (agentcert load --workers N --worker-index I)", file.display(), r.scenario)),
-            Some(w) if w.index.is_none() => return Err(format!("{}: {} is already a merge, not one worker's result", file.display(), r.scenario)),
+            None => {
+                return Err(format!(
+                    "{}: {} was not run as a worker (agentcert load --workers N --worker-index I)",
+                    file.display(),
+                    r.scenario
+                ))
+            }
+            Some(w) if w.index.is_none() => {
+                return Err(format!("{}: {} is already a merge, not one worker's result", file.display(), r.scenario))
+            }
             Some(_) => {}
         }
     }
@@ -142,11 +150,24 @@ fn check_one_run(inputs: &[Input]) -> Result<(), String> {
         }
         for (a, b) in first.doc.load.iter().zip(&i.doc.load) {
             if a.latency_basis != b.latency_basis {
-                return Err(format!("mismatched latency: {} measured {} from {}, {} from {}", a.scenario, first.dir.display(), a.latency_basis, i.dir.display(), b.latency_basis));
+                return Err(format!(
+                    "mismatched latency: {} measured {} from {}, {} from {}",
+                    a.scenario,
+                    first.dir.display(),
+                    a.latency_basis,
+                    i.dir.display(),
+                    b.latency_basis
+                ));
             }
         }
         if i.doc.target.issuer != first.doc.target.issuer {
-            return Err(format!("mismatched targets: {} loaded {}, {} loaded {}", first.dir.display(), first.doc.target.issuer, i.dir.display(), i.doc.target.issuer));
+            return Err(format!(
+                "mismatched targets: {} loaded {}, {} loaded {}",
+                first.dir.display(),
+                first.doc.target.issuer,
+                i.dir.display(),
+                i.doc.target.issuer
+            ));
         }
     }
     let mut seen: BTreeMap<u32, &Path> = BTreeMap::new();
@@ -167,7 +188,9 @@ fn check_one_run(inputs: &[Input]) -> Result<(), String> {
 fn merge_scenario(entries: &[(&Path, &LoadResult)], out: &Path) -> Result<(LoadResult, Vec<PathBuf>), String> {
     let first = entries[0].1;
     let name = first.scenario.clone();
-    let time = |dir: &Path, what: &str, s: &str| humantime::parse_rfc3339(s).map_err(|_| format!("{}: {name}: worker {what} `{s}` is not an RFC 3339 time", dir.display()));
+    let time = |dir: &Path, what: &str, s: &str| {
+        humantime::parse_rfc3339(s).map_err(|_| format!("{}: {name}: worker {what} `{s}` is not an RFC 3339 time", dir.display()))
+    };
     let mut windows = vec![];
     let mut logs = vec![];
     for (dir, r) in entries {
@@ -178,7 +201,11 @@ fn merge_scenario(entries: &[(&Path, &LoadResult)], out: &Path) -> Result<(LoadR
         let log = read_interval_log(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
         let recorded: u64 = log.iter().map(|i| i.histogram.len()).sum();
         if recorded != r.latency_ms.samples {
-            return Err(format!("{} holds {recorded} latencies but its results.json counts {}: not this run's log", file.display(), r.latency_ms.samples));
+            return Err(format!(
+                "{} holds {recorded} latencies but its results.json counts {}: not this run's log",
+                file.display(),
+                r.latency_ms.samples
+            ));
         }
         logs.push(log);
     }
@@ -203,7 +230,8 @@ fn merge_scenario(entries: &[(&Path, &LoadResult)], out: &Path) -> Result<(LoadR
         let path = out.join(file);
         std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display())).map(|_| path)
     };
-    let written = vec![write(&files.0, &interval_log(&intervals, base, &comment))?, write(&files.1, percentile_distribution(&total).as_bytes())?];
+    let written =
+        vec![write(&files.0, &interval_log(&intervals, base, &comment))?, write(&files.1, percentile_distribution(&total).as_bytes())?];
 
     let sum = |f: fn(&LoadResult) -> u64| entries.iter().map(|(_, r)| f(r)).sum::<u64>();
     let requests = sum(|r| r.requests);
@@ -215,9 +243,10 @@ fn merge_scenario(entries: &[(&Path, &LoadResult)], out: &Path) -> Result<(LoadR
     }
     let duration = finished.duration_since(start).unwrap_or_default();
     let volumes: Vec<&TokenVolume> = entries.iter().filter_map(|(_, r)| r.token_volume.as_ref()).collect();
-    let agents = entries.iter().filter_map(|(_, r)| r.worker.as_ref()?.agents).fold(None, |acc: Option<[u64; 2]>, [a, b]| {
-        Some(acc.map_or([a, b], |[x, y]| [x.min(a), y.max(b)]))
-    });
+    let agents = entries
+        .iter()
+        .filter_map(|(_, r)| r.worker.as_ref()?.agents)
+        .fold(None, |acc: Option<[u64; 2]>, [a, b]| Some(acc.map_or([a, b], |[x, y]| [x.min(a), y.max(b)])));
     let rules = first.worker.as_ref().map(|w| w.thresholds.clone()).unwrap_or_default();
     let mut merged = LoadResult {
         scenario: name.clone(),
@@ -299,8 +328,11 @@ pub fn read_interval_log(bytes: &[u8]) -> Result<Vec<LoggedInterval>, String> {
             LogEntry::BaseTime(t) => base = Some(t),
             LogEntry::StartTime(t) => start = Some(t),
             LogEntry::Interval(i) => {
-                let raw = base64::engine::general_purpose::STANDARD.decode(i.encoded_histogram()).map_err(|e| format!("an interval is not base64: {e}"))?;
-                let histogram: Histogram<u64> = Deserializer::new().deserialize(&mut &raw[..]).map_err(|e| format!("an interval is not an HdrHistogram: {e:?}"))?;
+                let raw = base64::engine::general_purpose::STANDARD
+                    .decode(i.encoded_histogram())
+                    .map_err(|e| format!("an interval is not base64: {e}"))?;
+                let histogram: Histogram<u64> =
+                    Deserializer::new().deserialize(&mut &raw[..]).map_err(|e| format!("an interval is not an HdrHistogram: {e:?}"))?;
                 // Timestamps count from BaseTime; with none, from StartTime (as agentcert's
                 // logs always have both, this is only for logs from elsewhere).
                 let zero = base.or(start).unwrap_or_default();
@@ -371,7 +403,11 @@ mod tests {
 
         // And through agentcert's interval log, placed on the clock.
         let started = UNIX_EPOCH + Duration::from_millis(1_772_366_400_250);
-        let log = interval_log(&[Interval { start: Duration::from_secs(2), length: Duration::from_secs(1), histogram: h.clone() }], started, "test");
+        let log = interval_log(
+            &[Interval { start: Duration::from_secs(2), length: Duration::from_secs(1), histogram: h.clone() }],
+            started,
+            "test",
+        );
         let read = read_interval_log(&log).unwrap();
         assert_eq!(read.len(), 1);
         assert_eq!(v2(&read[0].histogram), v2(&h));
@@ -402,7 +438,10 @@ mod tests {
         assert_eq!(v2(&total), v2(&both), "the merge is the sum, value for value");
         assert_eq!(intervals.len(), 2);
         assert_eq!((intervals[0].start, intervals[0].length, intervals[0].histogram.len()), (Duration::ZERO, Duration::from_secs(1), 200));
-        assert_eq!((intervals[1].start, intervals[1].length, intervals[1].histogram.len()), (Duration::from_secs(1), Duration::from_millis(650), 2));
+        assert_eq!(
+            (intervals[1].start, intervals[1].length, intervals[1].histogram.len()),
+            (Duration::from_secs(1), Duration::from_millis(650), 2)
+        );
     }
 
     #[test]
@@ -421,7 +460,10 @@ mod tests {
         let m = merge_volumes(&[&v(500, 100, 50, 2.0), &v(500, 300, 100, 3.0)], Duration::from_secs(10));
         assert_eq!((m.agents, m.actions, m.tokens_issued), (1000, 400, 150));
         // 1000 agents acting every 10 s, a token good for 240 s serving 24 actions.
-        assert_eq!((m.tokens_per_s, m.model_tokens_per_s_none, m.model_tokens_per_s_reuse, m.model_saving_ratio), (15.0, 100.0, 4.167, 24.0));
+        assert_eq!(
+            (m.tokens_per_s, m.model_tokens_per_s_none, m.model_tokens_per_s_reuse, m.model_saving_ratio),
+            (15.0, 100.0, 4.167, 24.0)
+        );
         assert_eq!(m.measured_saving_ratio, 2.667, "400 actions for 50 + 100 tokens");
     }
 }

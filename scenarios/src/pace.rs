@@ -68,9 +68,7 @@ fn check_duration(what: &str, d: Duration) -> Result<(), String> {
 pub fn parse_ramp(s: &str) -> Result<Vec<Step>, String> {
     let mut steps = Vec::new();
     for part in s.split(',').map(str::trim) {
-        let (rate, duration) = part
-            .split_once(':')
-            .ok_or_else(|| format!("ramp step `{part}` is not RATE:DURATION, as in 100/s:10s"))?;
+        let (rate, duration) = part.split_once(':').ok_or_else(|| format!("ramp step `{part}` is not RATE:DURATION, as in 100/s:10s"))?;
         let rate = parse_rate(rate).map_err(|e| format!("ramp step `{part}`: {e}"))?;
         let duration = humantime::parse_duration(duration.trim())
             .map_err(|_| format!("ramp step `{part}`: `{duration}` is not a duration like 10s"))?;

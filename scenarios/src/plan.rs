@@ -168,7 +168,12 @@ impl LoadPlan {
                 }
                 let rate = Population::rate(population.agents, population.actions_per_hour);
                 if rate > pace::MAX_RATE {
-                    return Err(format!("population of {} agents at {}/h is {rate:.0} actions/s, above agentcert's limit of {}/s", population.agents, population.actions_per_hour, pace::MAX_RATE));
+                    return Err(format!(
+                        "population of {} agents at {}/h is {rate:.0} actions/s, above agentcert's limit of {}/s",
+                        population.agents,
+                        population.actions_per_hour,
+                        pace::MAX_RATE
+                    ));
                 }
                 Shape::Open { steps: vec![Step { rate, duration }], ramp: false }
             } else {
@@ -193,7 +198,17 @@ impl LoadPlan {
             thresholds.push(t);
         }
         let background_issuance = background_issuance(o, &jobs)?;
-        Ok(LoadPlan { jobs, max_requests, max_in_flight, client, population, thresholds, background_issuance, allow_remote: o.allow_remote, best_effort: false })
+        Ok(LoadPlan {
+            jobs,
+            max_requests,
+            max_in_flight,
+            client,
+            population,
+            thresholds,
+            background_issuance,
+            allow_remote: o.allow_remote,
+            best_effort: false,
+        })
     }
 
     /// The load phase of `agentcert run`: a short issuance load and a revocation-latency
@@ -253,7 +268,12 @@ fn population_plan(o: &LoadOptions) -> Result<PopulationPlan, String> {
     }
     let actions_per_hour = match o.actions_per_hour.as_deref() {
         None => DEFAULT_ACTIONS_PER_HOUR,
-        Some(s) => s.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0).ok_or_else(|| format!("--actions-per-hour `{s}` is not a number above zero"))?,
+        Some(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .ok_or_else(|| format!("--actions-per-hour `{s}` is not a number above zero"))?,
     };
     let cache = TokenCache::parse(o.token_cache.as_deref().unwrap_or("reuse"))?;
     Ok(PopulationPlan { agents, actions_per_hour, cache })
@@ -270,13 +290,20 @@ mod tests {
     #[test]
     fn defaults_are_an_open_200_per_second_for_5_seconds() {
         let p = LoadPlan::from_options(&opts("issuance")).unwrap();
-        assert_eq!(p.jobs, [Job { scenario: ScenarioName::Issuance, shape: Shape::Open { steps: vec![Step { rate: 200.0, duration: Duration::from_secs(5) }], ramp: false } }]);
+        assert_eq!(
+            p.jobs,
+            [Job {
+                scenario: ScenarioName::Issuance,
+                shape: Shape::Open { steps: vec![Step { rate: 200.0, duration: Duration::from_secs(5) }], ramp: false }
+            }]
+        );
         assert_eq!((p.max_in_flight, p.client), (256, ClientRole::AgentA));
     }
 
     #[test]
     fn models_and_their_conflicts() {
-        let closed = LoadPlan::from_options(&LoadOptions { model: Some("closed".into()), concurrency: Some(4), ..opts("issuance") }).unwrap();
+        let closed =
+            LoadPlan::from_options(&LoadOptions { model: Some("closed".into()), concurrency: Some(4), ..opts("issuance") }).unwrap();
         assert_eq!(closed.jobs[0].shape, Shape::Closed { concurrency: 4, duration: Duration::from_secs(5) });
         let ramp = LoadPlan::from_options(&LoadOptions { ramp: Some("10/s:1s,20/s:1s".into()), ..opts("issuance") }).unwrap();
         assert_eq!(ramp.jobs[0].shape.model(), "ramp");
@@ -295,7 +322,10 @@ mod tests {
             (LoadOptions { max_requests: Some(0), ..opts("issuance") }, "--max-requests"),
             (LoadOptions { background_issuance: Some("5".into()), ..opts("revocation") }, "is for the push-revocation scenario"),
             (LoadOptions { background_issuance: Some("-1".into()), ..opts("push-revocation") }, "from 0 to 100"),
-            (LoadOptions { background_issuance: Some("10".into()), rate: Some("20000".into()), ..opts("push-revocation") }, "above agentcert's limit"),
+            (
+                LoadOptions { background_issuance: Some("10".into()), rate: Some("20000".into()), ..opts("push-revocation") },
+                "above agentcert's limit",
+            ),
         ] {
             let e = LoadPlan::from_options(&o).unwrap_err();
             assert!(e.contains(says) && !e.contains('\n'), "{o:?}: {e}");
@@ -304,7 +334,8 @@ mod tests {
 
     #[test]
     fn population_sets_its_own_rate() {
-        let o = LoadOptions { agents: Some(3600), actions_per_hour: Some("60".into()), token_cache: Some("none".into()), ..opts("population") };
+        let o =
+            LoadOptions { agents: Some(3600), actions_per_hour: Some("60".into()), token_cache: Some("none".into()), ..opts("population") };
         let p = LoadPlan::from_options(&o).unwrap();
         assert_eq!(p.jobs[0].shape, Shape::Open { steps: vec![Step { rate: 60.0, duration: Duration::from_secs(5) }], ramp: false });
         assert_eq!(p.population.cache, TokenCache::None);
@@ -315,13 +346,17 @@ mod tests {
         assert_eq!(LoadPlan::from_options(&opts("push-revocation")).unwrap().background_issuance, 5.0);
         let p = LoadPlan::from_options(&LoadOptions { background_issuance: Some("0".into()), ..opts("push-revocation") }).unwrap();
         assert_eq!((p.jobs[0].scenario, p.background_issuance), (ScenarioName::PushRevocation, 0.0));
-        let both = LoadPlan::from_options(&LoadOptions { scenarios: vec!["revocation".into(), "push-revocation".into()], ..Default::default() }).unwrap();
+        let both =
+            LoadPlan::from_options(&LoadOptions { scenarios: vec!["revocation".into(), "push-revocation".into()], ..Default::default() })
+                .unwrap();
         assert_eq!(both.jobs.iter().map(|j| j.scenario.name()).collect::<Vec<_>>(), ["revocation", "push-revocation"]);
     }
 
     #[test]
     fn scenarios_may_be_listed_and_repeated() {
-        let p = LoadPlan::from_options(&LoadOptions { scenarios: vec!["issuance,revocation".into(), "issuance".into()], ..Default::default() }).unwrap();
+        let p =
+            LoadPlan::from_options(&LoadOptions { scenarios: vec!["issuance,revocation".into(), "issuance".into()], ..Default::default() })
+                .unwrap();
         let names: Vec<_> = p.jobs.iter().map(|j| j.scenario).collect();
         assert_eq!(names, [ScenarioName::Issuance, ScenarioName::Revocation]);
     }

@@ -36,7 +36,19 @@ pub fn summary_table(results: &[LoadResult]) -> String {
     let _ = writeln!(
         s,
         "{:<15} {:<6} {:>9} {:>10} {:>8} {:>7} {:>6} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}  latency from",
-        "scenario", "model", "target/s", "achieved/s", "sent", "errors", "late", "dropped", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms"
+        "scenario",
+        "model",
+        "target/s",
+        "achieved/s",
+        "sent",
+        "errors",
+        "late",
+        "dropped",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms"
     );
     for r in results {
         let l = &r.latency_ms;
@@ -46,7 +58,20 @@ pub fn summary_table(results: &[LoadResult]) -> String {
         let _ = writeln!(
             s,
             "{:<15} {:<6} {:>9} {:>10.1} {:>8} {:>7} {:>6} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
-            r.scenario, r.model, target, r.achieved_rate, r.requests, r.errors, r.late, r.dropped, ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max), r.latency_basis
+            r.scenario,
+            r.model,
+            target,
+            r.achieved_rate,
+            r.requests,
+            r.errors,
+            r.late,
+            r.dropped,
+            ms(l.p50),
+            ms(l.p90),
+            ms(l.p99),
+            ms(l.p999),
+            ms(l.max),
+            r.latency_basis
         );
     }
     for r in results {
@@ -79,7 +104,11 @@ pub fn summary_table(results: &[LoadResult]) -> String {
     }
     for r in results {
         if let Some(w) = r.worker.as_ref() {
-            let rules = if w.thresholds.is_empty() { String::new() } else { format!("; thresholds {} are judged by agentcert merge", w.thresholds.join(", ")) };
+            let rules = if w.thresholds.is_empty() {
+                String::new()
+            } else {
+                format!("; thresholds {} are judged by agentcert merge", w.thresholds.join(", "))
+            };
             let _ = match w.index {
                 Some(i) => writeln!(s, "{}: worker {i} of {}, from {}{rules}", r.scenario, w.count, w.start_at),
                 None => writeln!(s, "{}: merged from {} workers, {} to {}", r.scenario, w.count, w.start_at, w.send_end),
@@ -137,7 +166,11 @@ mod tests {
             dropped: 2,
             latency_ms: LatencySummary { samples: 998, p50: 1.2, p90: 2.0, p99: 4.5, p999: 6.0, max: 7.0, mean: 1.4 },
             latency_basis: "intended send time".into(),
-            thresholds: vec![ThresholdResult { rule: "issuance: p99<1ms".into(), observed: "p99 4.5ms over 998 samples".into(), passed: false }],
+            thresholds: vec![ThresholdResult {
+                rule: "issuance: p99<1ms".into(),
+                observed: "p99 4.5ms over 998 samples".into(),
+                passed: false,
+            }],
             ..Default::default()
         };
         let t = summary_table(std::slice::from_ref(&r));

@@ -30,7 +30,13 @@ use std::time::{Duration, SystemTime};
 /// embedded target does; a bare `Option<HomeIssuer>` converts); exchange and jwt-bearer start
 /// them from the profile otherwise. `progress` shows the live line on stderr. An `Err` is a
 /// reason the load could not run at all (exit 2), said in one line.
-pub async fn run(profile: TargetProfile, roles: impl Into<Roles>, plan: &LoadPlan, out: &Path, progress: bool) -> Result<Vec<LoadResult>, String> {
+pub async fn run(
+    profile: TargetProfile,
+    roles: impl Into<Roles>,
+    plan: &LoadPlan,
+    out: &Path,
+    progress: bool,
+) -> Result<Vec<LoadResult>, String> {
     let target = prepare(profile, roles.into(), plan, out).await?;
     let results = async {
         let mut results = vec![];
@@ -113,18 +119,19 @@ pub(crate) async fn prepare(profile: TargetProfile, roles: Roles, plan: &LoadPla
             Err(e) => return Err(e),
         }
     }
-    let session = match plan.jobs.iter().any(|j| j.scenario == ScenarioName::PushRevocation) && !skipped.contains(&ScenarioName::PushRevocation) {
-        false => None,
-        true => match push_revocation::open(&http, &profile, &metadata, plan.client).await {
-            Ok(s) => Some(Arc::new(s)),
-            Err(e) if plan.best_effort => {
-                eprintln!("agentcert: load push-revocation skipped: {}", e.trim_start_matches("push-revocation: "));
-                skipped.push(ScenarioName::PushRevocation);
-                None
-            }
-            Err(e) => return Err(e),
-        },
-    };
+    let session =
+        match plan.jobs.iter().any(|j| j.scenario == ScenarioName::PushRevocation) && !skipped.contains(&ScenarioName::PushRevocation) {
+            false => None,
+            true => match push_revocation::open(&http, &profile, &metadata, plan.client).await {
+                Ok(s) => Some(Arc::new(s)),
+                Err(e) if plan.best_effort => {
+                    eprintln!("agentcert: load push-revocation skipped: {}", e.trim_start_matches("push-revocation: "));
+                    skipped.push(ScenarioName::PushRevocation);
+                    None
+                }
+                Err(e) => return Err(e),
+            },
+        };
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let host = url::Url::parse(profile.issuer()).map_err(|e| e.to_string())?.origin().ascii_serialization();
     let wire = Arc::new(Wire::new(profile, &metadata)?);
@@ -198,7 +205,14 @@ fn scenario(
         }
         ScenarioName::Population => {
             let p = plan.population;
-            Scenario::Population(Population::new(plan.client, p.agents, p.actions_per_hour, p.cache, timing.clock_skew, timing.max_token_lifetime))
+            Scenario::Population(Population::new(
+                plan.client,
+                p.agents,
+                p.actions_per_hour,
+                p.cache,
+                timing.clock_skew,
+                timing.max_token_lifetime,
+            ))
         }
         ScenarioName::JwtBearer => {
             let partner = partner.ok_or("jwt-bearer: no partner issuer is running")?.clone();
@@ -221,13 +235,30 @@ fn scenario(
     })
 }
 
-pub(crate) async fn run_job(job: &Job, plan: &LoadPlan, scenario: Scenario, wire: Arc<Wire>, host: &str, out: &Path, progress: bool) -> Result<LoadResult, String> {
+pub(crate) async fn run_job(
+    job: &Job,
+    plan: &LoadPlan,
+    scenario: Scenario,
+    wire: Arc<Wire>,
+    host: &str,
+    out: &Path,
+    progress: bool,
+) -> Result<LoadResult, String> {
     run_job_as(job, plan, scenario, wire, host, out, progress, None).await
 }
 
 /// [`run_job`], as one worker's `share` of a split load when given ([`crate::worker`]).
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn run_job_as(job: &Job, plan: &LoadPlan, scenario: Scenario, wire: Arc<Wire>, host: &str, out: &Path, progress: bool, share: Option<&Share>) -> Result<LoadResult, String> {
+pub(crate) async fn run_job_as(
+    job: &Job,
+    plan: &LoadPlan,
+    scenario: Scenario,
+    wire: Arc<Wire>,
+    host: &str,
+    out: &Path,
+    progress: bool,
+    share: Option<&Share>,
+) -> Result<LoadResult, String> {
     let name = job.scenario.name();
     let (mode, users, target_rate) = match &job.shape {
         Shape::Open { steps, .. } => {
@@ -239,7 +270,8 @@ pub(crate) async fn run_job_as(job: &Job, plan: &LoadPlan, scenario: Scenario, w
             (Mode::Open(s), plan.max_in_flight, Some(rate))
         }
         Shape::Closed { concurrency, duration } => {
-            let (users, max_requests) = share.map_or((*concurrency, plan.max_requests), |w| (w.part(*concurrency as u64) as usize, w.part(plan.max_requests)));
+            let (users, max_requests) =
+                share.map_or((*concurrency, plan.max_requests), |w| (w.part(*concurrency as u64) as usize, w.part(plan.max_requests)));
             (Mode::Closed { duration: *duration, max_requests }, users, None)
         }
     };
@@ -277,8 +309,11 @@ pub(crate) async fn run_job_as(job: &Job, plan: &LoadPlan, scenario: Scenario, w
     let since_start = attack.pacer.start().map_or(Duration::ZERO, |s| s.elapsed());
     let started = share.map_or(SystemTime::now() - since_start, |w| w.start);
     let total = attack.latency.total();
-    let comment = format!("agentcert {} load {name} ({}): latency in µs from {latency_basis}", env!("CARGO_PKG_VERSION"), job.shape.model());
-    let write = |file: &str, bytes: &[u8]| std::fs::write(out.join(file), bytes).map_err(|e| format!("cannot write {}: {e}", out.join(file).display()));
+    let comment =
+        format!("agentcert {} load {name} ({}): latency in µs from {latency_basis}", env!("CARGO_PKG_VERSION"), job.shape.model());
+    let write = |file: &str, bytes: &[u8]| {
+        std::fs::write(out.join(file), bytes).map_err(|e| format!("cannot write {}: {e}", out.join(file).display()))
+    };
     write(&files.0, &interval_log(&attack.latency.intervals(), started, &comment))?;
     write(&files.1, percentile_distribution(&total).as_bytes())?;
     let token_volume = match &attack.scenario {

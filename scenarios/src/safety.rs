@@ -42,7 +42,8 @@ mod tests {
 
     #[test]
     fn only_loopback_without_allow_remote() {
-        for ok in ["http://127.0.0.1:8080", "http://127.1.2.3", "http://localhost:3000/tenant", "http://[::1]:9000", "http://api.localhost"] {
+        for ok in ["http://127.0.0.1:8080", "http://127.1.2.3", "http://localhost:3000/tenant", "http://[::1]:9000", "http://api.localhost"]
+        {
             check_target(ok, false).unwrap_or_else(|e| panic!("{ok}: {e}"));
         }
         for remote in ["https://auth.example.com", "http://10.0.0.1", "http://[2001:db8::1]", "http://localhost.example.com"] {

@@ -72,7 +72,8 @@ impl Worker {
         if count == 0 || count > MAX_WORKERS {
             return Err(format!("--workers must be 1 to {MAX_WORKERS}"));
         }
-        let index = o.worker_index.ok_or("--workers needs --worker-index (0 to N-1; in a Kubernetes Indexed Job, $(JOB_COMPLETION_INDEX))")?;
+        let index =
+            o.worker_index.ok_or("--workers needs --worker-index (0 to N-1; in a Kubernetes Indexed Job, $(JOB_COMPLETION_INDEX))")?;
         if index >= count {
             return Err(format!("--worker-index {index} is not below --workers {count} (indexes run from 0)"));
         }
@@ -93,12 +94,16 @@ impl Worker {
             match &job.shape {
                 Shape::Open { steps, .. } => {
                     if Schedule::new(steps, plan.max_requests).share(i, n).total() == 0 {
-                        return Err(format!("{name}: worker {i} of {n} would send nothing: the rate × duration is fewer than {n} operations"));
+                        return Err(format!(
+                            "{name}: worker {i} of {n} would send nothing: the rate × duration is fewer than {n} operations"
+                        ));
                     }
                 }
                 Shape::Closed { concurrency, .. } => {
                     if (*concurrency as u64) < n {
-                        return Err(format!("{name}: --concurrency {concurrency} is fewer users than --workers {n}; each worker runs its share"));
+                        return Err(format!(
+                            "{name}: --concurrency {concurrency} is fewer users than --workers {n}; each worker runs its share"
+                        ));
                     }
                     if plan.max_requests < n {
                         return Err(format!("{name}: --max-requests {} is fewer than --workers {n}", plan.max_requests));
@@ -157,7 +162,11 @@ pub fn parse_start_at(s: &str, now: SystemTime) -> Result<SystemTime, String> {
     }
     if let Ok(ahead) = at.duration_since(now) {
         if ahead > FUTURE_LIMIT {
-            return Err(format!("--start-at {} is more than {} ahead", humantime::format_rfc3339_seconds(at), humantime::format_duration(FUTURE_LIMIT)));
+            return Err(format!(
+                "--start-at {} is more than {} ahead",
+                humantime::format_rfc3339_seconds(at),
+                humantime::format_duration(FUTURE_LIMIT)
+            ));
         }
     }
     Ok(at)
@@ -234,7 +243,14 @@ impl Share {
 
 /// [`crate::run`] as worker `worker`: the same checks and set-up, then each job at its shared
 /// start, with this worker's share of the schedule, users and agents.
-pub async fn run(profile: TargetProfile, roles: impl Into<Roles>, plan: &LoadPlan, worker: &Worker, out: &Path, progress: bool) -> Result<Vec<LoadResult>, String> {
+pub async fn run(
+    profile: TargetProfile,
+    roles: impl Into<Roles>,
+    plan: &LoadPlan,
+    worker: &Worker,
+    out: &Path,
+    progress: bool,
+) -> Result<Vec<LoadResult>, String> {
     let target = prepare(profile, roles.into(), plan, out).await?;
     let mut share_plan = plan.clone();
     let [first, end] = worker.agents(plan.population.agents);
@@ -267,7 +283,11 @@ mod tests {
     use crate::plan::LoadOptions;
 
     fn plan(o: LoadOptions) -> LoadPlan {
-        LoadPlan::from_options(&LoadOptions { scenarios: if o.scenarios.is_empty() { vec!["issuance".into()] } else { o.scenarios.clone() }, ..o }).unwrap()
+        LoadPlan::from_options(&LoadOptions {
+            scenarios: if o.scenarios.is_empty() { vec!["issuance".into()] } else { o.scenarios.clone() },
+            ..o
+        })
+        .unwrap()
     }
 
     fn opts(workers: u32, index: u32, start_at: Option<&str>) -> WorkerOptions {

@@ -13,20 +13,111 @@ const SUITE: &str = "access-token";
 pub fn checks() -> Vec<Check> {
     vec![
         check!("access-token.typ-at-jwt", SUITE, "The JWT header typ is at+jwt", ["JWTAT-001"], [JwtAccessTokens], typ_at_jwt),
-        check!("access-token.signed-asymmetric", SUITE, "The token is signed with an asymmetric algorithm: not none, not HMAC", ["JWTAT-002"], [JwtAccessTokens], signed_asymmetric),
-        check!("access-token.kid-in-jwks", SUITE, "The header kid names a key in the JWK Set at jwks_uri", ["JWTAT-002", "DISC-009"], [JwtAccessTokens], kid_in_jwks),
-        check!("access-token.jwks-alg-agrees", SUITE, "The JWK the kid selects is for the header's alg (alg, kty and use agree)", ["DISC-009"], [JwtAccessTokens], jwks_alg_agrees),
-        check!("access-token.signature-verifies", SUITE, "The signature verifies with the published key", ["JWTAT-002"], [JwtAccessTokens], signature_verifies),
-        check!("access-token.required-claims", SUITE, "iss, exp, aud, sub, client_id, iat and jti are present and well typed", ["JWTAT-003"], [JwtAccessTokens], required_claims),
+        check!(
+            "access-token.signed-asymmetric",
+            SUITE,
+            "The token is signed with an asymmetric algorithm: not none, not HMAC",
+            ["JWTAT-002"],
+            [JwtAccessTokens],
+            signed_asymmetric
+        ),
+        check!(
+            "access-token.kid-in-jwks",
+            SUITE,
+            "The header kid names a key in the JWK Set at jwks_uri",
+            ["JWTAT-002", "DISC-009"],
+            [JwtAccessTokens],
+            kid_in_jwks
+        ),
+        check!(
+            "access-token.jwks-alg-agrees",
+            SUITE,
+            "The JWK the kid selects is for the header's alg (alg, kty and use agree)",
+            ["DISC-009"],
+            [JwtAccessTokens],
+            jwks_alg_agrees
+        ),
+        check!(
+            "access-token.signature-verifies",
+            SUITE,
+            "The signature verifies with the published key",
+            ["JWTAT-002"],
+            [JwtAccessTokens],
+            signature_verifies
+        ),
+        check!(
+            "access-token.required-claims",
+            SUITE,
+            "iss, exp, aud, sub, client_id, iat and jti are present and well typed",
+            ["JWTAT-003"],
+            [JwtAccessTokens],
+            required_claims
+        ),
         check!("access-token.iss-is-issuer", SUITE, "iss is identical to the issuer", ["JWTAT-004"], [JwtAccessTokens], iss_is_issuer),
-        check!("access-token.aud-is-resource", SUITE, "aud is the resource the token was requested for", ["JWTAT-005"], [JwtAccessTokens], aud_is_resource),
-        check!("access-token.scope-claim-matches", SUITE, "The scope claim is present and equals the scope the token response granted", ["JWTAT-006"], [JwtAccessTokens], scope_claim_matches),
-        check!("access-token.lifetime-matches-expires-in", SUITE, "exp − iat equals expires_in within the clock skew, and stays within max_token_lifetime", ["CC-009"], [JwtAccessTokens], lifetime_matches),
-        check!("access-token.client-id-is-requester", SUITE, "client_id is the client that requested the token", ["JWTAT-003", "CC-006"], [JwtAccessTokens], client_id_is_requester),
-        check!("access-token.sub-identifies-client", SUITE, "With no resource owner, sub identifies the client", ["CC-006"], [JwtAccessTokens], sub_identifies_client),
-        check!("access-token.jti-unique", SUITE, "Two successive tokens carry different jti values", ["CC-008"], [JwtAccessTokens], jti_unique),
-        check!("access-token.distinct-aud-per-resource", SUITE, "Tokens for two different resources carry different aud values, neither naming the other resource", ["JWTAT-007"], [JwtAccessTokens], distinct_aud),
-        check!("access-token.refused-as-client-assertion", SUITE, "An at+jwt access token presented as a client_assertion is refused", ["JWTAT-009"], [JwtAccessTokens], crate::issuance::access_token_as_assertion),
+        check!(
+            "access-token.aud-is-resource",
+            SUITE,
+            "aud is the resource the token was requested for",
+            ["JWTAT-005"],
+            [JwtAccessTokens],
+            aud_is_resource
+        ),
+        check!(
+            "access-token.scope-claim-matches",
+            SUITE,
+            "The scope claim is present and equals the scope the token response granted",
+            ["JWTAT-006"],
+            [JwtAccessTokens],
+            scope_claim_matches
+        ),
+        check!(
+            "access-token.lifetime-matches-expires-in",
+            SUITE,
+            "exp − iat equals expires_in within the clock skew, and stays within max_token_lifetime",
+            ["CC-009"],
+            [JwtAccessTokens],
+            lifetime_matches
+        ),
+        check!(
+            "access-token.client-id-is-requester",
+            SUITE,
+            "client_id is the client that requested the token",
+            ["JWTAT-003", "CC-006"],
+            [JwtAccessTokens],
+            client_id_is_requester
+        ),
+        check!(
+            "access-token.sub-identifies-client",
+            SUITE,
+            "With no resource owner, sub identifies the client",
+            ["CC-006"],
+            [JwtAccessTokens],
+            sub_identifies_client
+        ),
+        check!(
+            "access-token.jti-unique",
+            SUITE,
+            "Two successive tokens carry different jti values",
+            ["CC-008"],
+            [JwtAccessTokens],
+            jti_unique
+        ),
+        check!(
+            "access-token.distinct-aud-per-resource",
+            SUITE,
+            "Tokens for two different resources carry different aud values, neither naming the other resource",
+            ["JWTAT-007"],
+            [JwtAccessTokens],
+            distinct_aud
+        ),
+        check!(
+            "access-token.refused-as-client-assertion",
+            SUITE,
+            "An at+jwt access token presented as a client_assertion is refused",
+            ["JWTAT-009"],
+            [JwtAccessTokens],
+            crate::issuance::access_token_as_assertion
+        ),
     ]
 }
 
@@ -48,7 +139,8 @@ async fn issue(ctx: &Ctx, scope: Option<&str>) -> anyhow::Result<Issued> {
         params.push(("scope", s));
     }
     let answer = ctx.token_request(ClientRole::AgentA, &params).await?;
-    let token = answer.access_token().map(str::to_string).ok_or_else(|| anyhow!("setup: no access token for agent_a: {}", answer.describe()))?;
+    let token =
+        answer.access_token().map(str::to_string).ok_or_else(|| anyhow!("setup: no access token for agent_a: {}", answer.describe()))?;
     let jwt = decode_unverified(&token).map_err(|e| anyhow!("setup: the access token is not a JWT: {e:#}"))?;
     Ok(Issued { answer, token, jwt })
 }
@@ -63,7 +155,9 @@ fn agent_a_id(ctx: &Ctx) -> anyhow::Result<String> {
 async fn typ_at_jwt(ctx: Ctx) -> anyhow::Result<Outcome> {
     let i = issue(&ctx, None).await?;
     Ok(match i.jwt.header_str("typ") {
-        Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt") => Outcome::pass(format!("typ is {t:?}")),
+        Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt") => {
+            Outcome::pass(format!("typ is {t:?}"))
+        }
         Some(t) => Outcome::fail(format!("typ is {t:?}, not at+jwt: RFC 9068 resource servers reject it")),
         None => Outcome::fail("the JWT header has no typ; RFC 9068 §2.1 requires at+jwt"),
     })

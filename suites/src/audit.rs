@@ -13,8 +13,22 @@ const SUITE: &str = "audit";
 
 pub fn checks() -> Vec<Check> {
     vec![
-        check!("audit.tokens-attributable", SUITE, "Every issued token shows a unique jti, sub and client_id, and a delegated one its act chain (in the JWT or at introspection)", ["AUDIT-001"], [], attributable),
-        check!("audit.act-chain-preserved", SUITE, "Re-exchanging a delegated token nests its act exactly as it was under the new actor: never reordered, rewritten or flattened", ["AUDIT-002"], [TokenExchange, HomeIssuerTrust], act_chain_preserved),
+        check!(
+            "audit.tokens-attributable",
+            SUITE,
+            "Every issued token shows a unique jti, sub and client_id, and a delegated one its act chain (in the JWT or at introspection)",
+            ["AUDIT-001"],
+            [],
+            attributable
+        ),
+        check!(
+            "audit.act-chain-preserved",
+            SUITE,
+            "Re-exchanging a delegated token nests its act exactly as it was under the new actor: never reordered, rewritten or flattened",
+            ["AUDIT-002"],
+            [TokenExchange, HomeIssuerTrust],
+            act_chain_preserved
+        ),
     ]
 }
 
@@ -132,7 +146,8 @@ async fn act_chain_preserved(ctx: Ctx) -> anyhow::Result<Outcome> {
     let tool = ctx.profile().client(ClientRole::ToolAgent).map(|c| c.client_id.clone());
     let first = delegate(&ctx, ClientRole::AgentA, json!({}), &[("audience", &b)]).await?;
     let mut hops = vec![(ClientRole::AgentA, first)];
-    let mut next: Vec<(ClientRole, Vec<(&str, &str)>)> = vec![(ClientRole::AgentB, tool.iter().map(|t| ("audience", t.as_str())).collect())];
+    let mut next: Vec<(ClientRole, Vec<(&str, &str)>)> =
+        vec![(ClientRole::AgentB, tool.iter().map(|t| ("audience", t.as_str())).collect())];
     if tool.is_some() {
         next.push((ClientRole::ToolAgent, vec![]));
     }

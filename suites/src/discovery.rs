@@ -11,19 +11,89 @@ const SUITE: &str = "discovery";
 
 pub fn checks() -> Vec<Check> {
     vec![
-        check!("discovery.metadata-served", SUITE, "Metadata is served as a JSON object at the RFC 8414 well-known URL", ["DISC-001"], [], metadata_served),
-        check!("discovery.issuer-identical", SUITE, "The metadata issuer is identical to the issuer used to build its URL", ["DISC-002"], [], issuer_identical),
-        check!("discovery.required-members", SUITE, "issuer, token_endpoint and jwks_uri are present (response_types_supported too, or a warning)", ["DISC-003"], [], required_members),
-        check!("discovery.no-empty-arrays", SUITE, "Zero-element metadata values are omitted, not sent as []", ["DISC-004"], [], no_empty_arrays),
-        check!("discovery.no-none-signing-alg", SUITE, "No *_signing_alg_values_supported list contains \"none\"", ["DISC-004"], [], no_none_alg),
-        check!("discovery.agent-grants-listed", SUITE, "grant_types_supported lists client_credentials and the token-exchange grant", ["DISC-005"], [], agent_grants_listed),
-        check!("discovery.asymmetric-client-auth", SUITE, "token_endpoint_auth_methods_supported offers an asymmetric method", ["DISC-006"], [], asymmetric_auth),
-        check!("discovery.introspection-revocation-advertised", SUITE, "introspection_endpoint and revocation_endpoint are advertised", ["DISC-007"], [], intro_rev_advertised),
-        check!("discovery.openid-configuration-consistent", SUITE, "OIDC discovery agrees with RFC 8414 metadata on issuer, token_endpoint and jwks_uri", ["DISC-010"], [OpenIdDiscovery], oidc_consistent),
+        check!(
+            "discovery.metadata-served",
+            SUITE,
+            "Metadata is served as a JSON object at the RFC 8414 well-known URL",
+            ["DISC-001"],
+            [],
+            metadata_served
+        ),
+        check!(
+            "discovery.issuer-identical",
+            SUITE,
+            "The metadata issuer is identical to the issuer used to build its URL",
+            ["DISC-002"],
+            [],
+            issuer_identical
+        ),
+        check!(
+            "discovery.required-members",
+            SUITE,
+            "issuer, token_endpoint and jwks_uri are present (response_types_supported too, or a warning)",
+            ["DISC-003"],
+            [],
+            required_members
+        ),
+        check!(
+            "discovery.no-empty-arrays",
+            SUITE,
+            "Zero-element metadata values are omitted, not sent as []",
+            ["DISC-004"],
+            [],
+            no_empty_arrays
+        ),
+        check!(
+            "discovery.no-none-signing-alg",
+            SUITE,
+            "No *_signing_alg_values_supported list contains \"none\"",
+            ["DISC-004"],
+            [],
+            no_none_alg
+        ),
+        check!(
+            "discovery.agent-grants-listed",
+            SUITE,
+            "grant_types_supported lists client_credentials and the token-exchange grant",
+            ["DISC-005"],
+            [],
+            agent_grants_listed
+        ),
+        check!(
+            "discovery.asymmetric-client-auth",
+            SUITE,
+            "token_endpoint_auth_methods_supported offers an asymmetric method",
+            ["DISC-006"],
+            [],
+            asymmetric_auth
+        ),
+        check!(
+            "discovery.introspection-revocation-advertised",
+            SUITE,
+            "introspection_endpoint and revocation_endpoint are advertised",
+            ["DISC-007"],
+            [],
+            intro_rev_advertised
+        ),
+        check!(
+            "discovery.openid-configuration-consistent",
+            SUITE,
+            "OIDC discovery agrees with RFC 8414 metadata on issuer, token_endpoint and jwks_uri",
+            ["DISC-010"],
+            [OpenIdDiscovery],
+            oidc_consistent
+        ),
         check!("discovery.jwks-served", SUITE, "jwks_uri serves a JWK Set: a JSON object with a keys array", ["DISC-009"], [], jwks_served),
         check!("discovery.jwks-public-keys-only", SUITE, "The JWK Set holds no private key material", ["DISC-009"], [], jwks_public_only),
         check!("discovery.jwks-kids-unique", SUITE, "kid values in the JWK Set are present and unique", ["DISC-009"], [], jwks_kids_unique),
-        check!("discovery.endpoints-use-tls", SUITE, "Every advertised *_endpoint and jwks_uri is https (all-loopback http test deployments are not judged)", ["DISC-008"], [], endpoints_use_tls),
+        check!(
+            "discovery.endpoints-use-tls",
+            SUITE,
+            "Every advertised *_endpoint and jwks_uri is https (all-loopback http test deployments are not judged)",
+            ["DISC-008"],
+            [],
+            endpoints_use_tls
+        ),
     ]
 }
 
@@ -48,7 +118,10 @@ async fn metadata_served(ctx: Ctx) -> anyhow::Result<Outcome> {
         return Ok(Outcome::fail(format!("GET {url} answered HTTP {}, not 200", resp.status)));
     }
     if resp.content_type().as_deref() != Some("application/json") {
-        return Ok(Outcome::fail(format!("Content-Type is {:?}, not application/json (RFC 8414 §3.2)", resp.header("content-type").unwrap_or("absent"))));
+        return Ok(Outcome::fail(format!(
+            "Content-Type is {:?}, not application/json (RFC 8414 §3.2)",
+            resp.header("content-type").unwrap_or("absent")
+        )));
     }
     Ok(Outcome::expect(doc.is_some(), format!("{url} serves a JSON object"), "the body is not a JSON object (RFC 8414 §3.2)"))
 }
@@ -112,7 +185,8 @@ async fn no_none_alg(ctx: Ctx) -> anyhow::Result<Outcome> {
 /// which lists neither.
 async fn agent_grants_listed(ctx: Ctx) -> anyhow::Result<Outcome> {
     let md = ctx.metadata();
-    let missing: Vec<&str> = [GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE].into_iter().filter(|g| !md.lists("grant_types_supported", g)).collect();
+    let missing: Vec<&str> =
+        [GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE].into_iter().filter(|g| !md.lists("grant_types_supported", g)).collect();
     Ok(Outcome::expect(
         missing.is_empty(),
         "client_credentials and token exchange are both listed",
@@ -137,7 +211,11 @@ async fn asymmetric_auth(ctx: Ctx) -> anyhow::Result<Outcome> {
 async fn intro_rev_advertised(ctx: Ctx) -> anyhow::Result<Outcome> {
     let md = ctx.metadata();
     let missing: Vec<&str> = ["introspection_endpoint", "revocation_endpoint"].into_iter().filter(|m| md.str(m).is_none()).collect();
-    Ok(Outcome::expect(missing.is_empty(), "both endpoints are advertised", format!("metadata does not advertise {}", missing.join(" or "))))
+    Ok(Outcome::expect(
+        missing.is_empty(),
+        "both endpoints are advertised",
+        format!("metadata does not advertise {}", missing.join(" or ")),
+    ))
 }
 
 /// OIDC Discovery §4.3 and RFC 8414 §5: an OpenID Provider's two documents must agree.
@@ -266,7 +344,10 @@ async fn endpoints_use_tls(ctx: Ctx) -> anyhow::Result<Outcome> {
         return Ok(Outcome::fail(findings.join("; ")));
     }
     if loopback.len() == urls.len() {
-        return Ok(Outcome::skip(format!("loopback test deployment: TLS not judged (all {} endpoint URLs are http on a loopback host)", urls.len())));
+        return Ok(Outcome::skip(format!(
+            "loopback test deployment: TLS not judged (all {} endpoint URLs are http on a loopback host)",
+            urls.len()
+        )));
     }
     if !loopback.is_empty() {
         return Ok(Outcome::fail(format!("{} use http on a loopback host while the others use https", loopback.join(", "))));

@@ -8,9 +8,9 @@
 //! so that a refusal is about the one defect, not about the harness's request.
 
 use crate::expect;
+use agentcert_engine::jose::public_key_encodings;
 use agentcert_engine::jose::{now, sign_hs256, tamper_claims, unsigned, SigningKey};
 use agentcert_engine::oauth::{TokenAnswer, GRANT_JWT_BEARER};
-use agentcert_engine::jose::public_key_encodings;
 use agentcert_engine::partner::OldKey;
 use agentcert_engine::profile::PartnerProfile;
 use agentcert_engine::{check, Check, ClientRole, Ctx, Outcome, Verdict};
@@ -26,17 +26,87 @@ const PRESENTER: ClientRole = ClientRole::AgentA;
 
 pub fn checks() -> Vec<Check> {
     vec![
-        check!("federation.valid-assertion-accepted", SUITE, "A valid assertion from the trusted partner is exchanged for an access token", ["FED-001"], [JwtBearer], valid_accepted),
-        check!("federation.untrusted-issuer-refused", SUITE, "An assertion from an issuer the target does not trust gets invalid_grant", ["FED-002"], [JwtBearer], untrusted_issuer),
-        check!("federation.wrong-aud-refused", SUITE, "An assertion whose aud is another server gets invalid_grant", ["FED-002"], [JwtBearer], wrong_aud),
-        check!("federation.expired-refused", SUITE, "An assertion whose exp has passed gets invalid_grant", ["FED-002"], [JwtBearer], expired),
-        check!("federation.missing-exp-refused", SUITE, "An assertion without exp gets invalid_grant", ["FED-002"], [JwtBearer], missing_exp),
-        check!("federation.bad-signature-refused", SUITE, "An assertion whose claims were changed after signing gets invalid_grant", ["FED-002"], [JwtBearer], bad_signature),
-        check!("federation.alg-none-refused", SUITE, "An unsigned (alg none) assertion gets invalid_grant", ["FED-002"], [JwtBearer], alg_none),
-        check!("federation.hs256-public-key-refused", SUITE, "An HS256 assertion keyed with the partner's public key gets invalid_grant", ["FED-002"], [JwtBearer], hs256_public_key),
-        check!("federation.replay-refused", SUITE, "An assertion presented a second time (same jti) gets invalid_grant", ["FED-003"], [JwtBearer], replay),
+        check!(
+            "federation.valid-assertion-accepted",
+            SUITE,
+            "A valid assertion from the trusted partner is exchanged for an access token",
+            ["FED-001"],
+            [JwtBearer],
+            valid_accepted
+        ),
+        check!(
+            "federation.untrusted-issuer-refused",
+            SUITE,
+            "An assertion from an issuer the target does not trust gets invalid_grant",
+            ["FED-002"],
+            [JwtBearer],
+            untrusted_issuer
+        ),
+        check!(
+            "federation.wrong-aud-refused",
+            SUITE,
+            "An assertion whose aud is another server gets invalid_grant",
+            ["FED-002"],
+            [JwtBearer],
+            wrong_aud
+        ),
+        check!(
+            "federation.expired-refused",
+            SUITE,
+            "An assertion whose exp has passed gets invalid_grant",
+            ["FED-002"],
+            [JwtBearer],
+            expired
+        ),
+        check!(
+            "federation.missing-exp-refused",
+            SUITE,
+            "An assertion without exp gets invalid_grant",
+            ["FED-002"],
+            [JwtBearer],
+            missing_exp
+        ),
+        check!(
+            "federation.bad-signature-refused",
+            SUITE,
+            "An assertion whose claims were changed after signing gets invalid_grant",
+            ["FED-002"],
+            [JwtBearer],
+            bad_signature
+        ),
+        check!(
+            "federation.alg-none-refused",
+            SUITE,
+            "An unsigned (alg none) assertion gets invalid_grant",
+            ["FED-002"],
+            [JwtBearer],
+            alg_none
+        ),
+        check!(
+            "federation.hs256-public-key-refused",
+            SUITE,
+            "An HS256 assertion keyed with the partner's public key gets invalid_grant",
+            ["FED-002"],
+            [JwtBearer],
+            hs256_public_key
+        ),
+        check!(
+            "federation.replay-refused",
+            SUITE,
+            "An assertion presented a second time (same jti) gets invalid_grant",
+            ["FED-003"],
+            [JwtBearer],
+            replay
+        ),
         // Last: it rotates the partner's key for the rest of the run.
-        check!("federation.rotated-key-accepted", SUITE, "After the partner rotates its key, an assertion signed with the new key is accepted", ["FED-007"], [JwtBearer], rotated_key_accepted),
+        check!(
+            "federation.rotated-key-accepted",
+            SUITE,
+            "After the partner rotates its key, an assertion signed with the new key is accepted",
+            ["FED-007"],
+            [JwtBearer],
+            rotated_key_accepted
+        ),
     ]
 }
 
@@ -149,7 +219,9 @@ async fn hs256_public_key(ctx: Ctx) -> anyhow::Result<Outcome> {
             return Ok(outcome);
         }
     }
-    Ok(Outcome::pass("HS256 assertions keyed with the partner's public key (PEM, PEM without newline, DER) were all refused with invalid_grant"))
+    Ok(Outcome::pass(
+        "HS256 assertions keyed with the partner's public key (PEM, PEM without newline, DER) were all refused with invalid_grant",
+    ))
 }
 
 /// RFC 7523 §3 item 7: the server "MAY ensure that JWTs are not replayed by maintaining the

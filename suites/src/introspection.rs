@@ -15,21 +15,96 @@ const SUITE: &str = "introspection";
 
 pub fn checks() -> Vec<Check> {
     vec![
-        check!("introspection.active-token-claims", SUITE, "A live token reads active: true (a JSON boolean) with scope, client_id and exp matching the token", ["INTRO-002"], [Introspection], active_claims),
-        check!("introspection.unknown-token-inactive", SUITE, "A token the server never issued reads 200 {\"active\": false}", ["INTRO-003"], [Introspection], unknown_inactive),
-        check!("introspection.inactive-has-no-other-members", SUITE, "An inactive response carries no member besides active", ["INTRO-003"], [Introspection], inactive_no_members),
-        check!("introspection.garbage-token-inactive", SUITE, "Strings that are not tokens read 200 {\"active\": false}, never an error or a 5xx", ["INTRO-003", "ERR-008"], [Introspection], garbage_inactive),
-        check!("introspection.requires-authentication", SUITE, "An introspection request without caller authentication gets 401", ["INTRO-001"], [Introspection], requires_auth),
-        check!("introspection.unentitled-client-sees-nothing", SUITE, "Agent X, not a resource server, learns nothing about agent A's token", ["INTRO-001"], [Introspection], unentitled_client),
-        check!("introspection.forged-token-inactive", SUITE, "A copy of a real token re-signed by another key, tampered, or unsigned reads inactive", ["INTRO-004"], [Introspection, JwtAccessTokens], forged_inactive),
-        check!("introspection.expired-token-inactive", SUITE, "A token past its exp reads inactive", ["INTRO-004"], [Introspection, TokenExchange, HomeIssuerTrust], expired_inactive),
-        check!("introspection.wrong-hint-still-found", SUITE, "token_type_hint=refresh_token for an access token still finds it", ["INTRO-005"], [Introspection], wrong_hint),
-        check!("introspection.delegated-token-shows-act", SUITE, "A delegated token reads sub = the user and act naming agent A", ["INTRO-006"], [Introspection, TokenExchange, HomeIssuerTrust], delegated_shows_act),
+        check!(
+            "introspection.active-token-claims",
+            SUITE,
+            "A live token reads active: true (a JSON boolean) with scope, client_id and exp matching the token",
+            ["INTRO-002"],
+            [Introspection],
+            active_claims
+        ),
+        check!(
+            "introspection.unknown-token-inactive",
+            SUITE,
+            "A token the server never issued reads 200 {\"active\": false}",
+            ["INTRO-003"],
+            [Introspection],
+            unknown_inactive
+        ),
+        check!(
+            "introspection.inactive-has-no-other-members",
+            SUITE,
+            "An inactive response carries no member besides active",
+            ["INTRO-003"],
+            [Introspection],
+            inactive_no_members
+        ),
+        check!(
+            "introspection.garbage-token-inactive",
+            SUITE,
+            "Strings that are not tokens read 200 {\"active\": false}, never an error or a 5xx",
+            ["INTRO-003", "ERR-008"],
+            [Introspection],
+            garbage_inactive
+        ),
+        check!(
+            "introspection.requires-authentication",
+            SUITE,
+            "An introspection request without caller authentication gets 401",
+            ["INTRO-001"],
+            [Introspection],
+            requires_auth
+        ),
+        check!(
+            "introspection.unentitled-client-sees-nothing",
+            SUITE,
+            "Agent X, not a resource server, learns nothing about agent A's token",
+            ["INTRO-001"],
+            [Introspection],
+            unentitled_client
+        ),
+        check!(
+            "introspection.forged-token-inactive",
+            SUITE,
+            "A copy of a real token re-signed by another key, tampered, or unsigned reads inactive",
+            ["INTRO-004"],
+            [Introspection, JwtAccessTokens],
+            forged_inactive
+        ),
+        check!(
+            "introspection.expired-token-inactive",
+            SUITE,
+            "A token past its exp reads inactive",
+            ["INTRO-004"],
+            [Introspection, TokenExchange, HomeIssuerTrust],
+            expired_inactive
+        ),
+        check!(
+            "introspection.wrong-hint-still-found",
+            SUITE,
+            "token_type_hint=refresh_token for an access token still finds it",
+            ["INTRO-005"],
+            [Introspection],
+            wrong_hint
+        ),
+        check!(
+            "introspection.delegated-token-shows-act",
+            SUITE,
+            "A delegated token reads sub = the user and act naming agent A",
+            ["INTRO-006"],
+            [Introspection, TokenExchange, HomeIssuerTrust],
+            delegated_shows_act
+        ),
     ]
 }
 
 /// Introspects as the resource server and returns the body, or why it is not an answer.
-async fn ask(ctx: &Ctx, caller: ClientRole, token: &str, hint: Option<&str>) -> anyhow::Result<(Response, Result<Map<String, Value>, String>)> {
+async fn ask(
+    ctx: &Ctx,
+    caller: ClientRole,
+    token: &str,
+    hint: Option<&str>,
+) -> anyhow::Result<(Response, Result<Map<String, Value>, String>)> {
     let resp = ctx.introspect(caller, token, hint).await?;
     let body = if resp.status != 200 {
         Err(format!("HTTP {} ({})", resp.status, TokenAnswer::from(&resp).describe()))
@@ -77,7 +152,9 @@ async fn active_claims(ctx: Ctx) -> anyhow::Result<Outcome> {
             }
         }
     }
-    if let (Some(got), Some(want)) = (body.get("scope").and_then(Value::as_str), expected.get("scope").and_then(Value::as_str).or(issued.str("scope"))) {
+    if let (Some(got), Some(want)) =
+        (body.get("scope").and_then(Value::as_str), expected.get("scope").and_then(Value::as_str).or(issued.str("scope")))
+    {
         if scopes(got) != scopes(want) {
             findings.push(format!("scope is {got:?} but the token was issued {want:?}"));
         }
@@ -100,7 +177,10 @@ async fn active_claims(ctx: Ctx) -> anyhow::Result<Outcome> {
     if !missing.is_empty() {
         return Ok(Outcome {
             verdict: Verdict::Warn,
-            reason: format!("active: true, but {} missing: OPTIONAL in RFC 7662 §2.2, yet a resource server needs them to enforce the token", missing.join(", ")),
+            reason: format!(
+                "active: true, but {} missing: OPTIONAL in RFC 7662 §2.2, yet a resource server needs them to enforce the token",
+                missing.join(", ")
+            ),
         });
     }
     Ok(Outcome::pass("active: true with scope, client_id and exp matching the token"))
@@ -175,7 +255,10 @@ async fn requires_auth(ctx: Ctx) -> anyhow::Result<Outcome> {
         s if s >= 500 => Outcome::fail(format!("an unauthenticated caller caused HTTP {s}")),
         _ => expect::mismatch(
             &ctx,
-            format!("an unauthenticated caller was refused, but with {} where RFC 6749 §5.2 names invalid_client (400 or 401)", answer.describe()),
+            format!(
+                "an unauthenticated caller was refused, but with {} where RFC 6749 §5.2 names invalid_client (400 or 401)",
+                answer.describe()
+            ),
         ),
     })
 }

@@ -57,7 +57,11 @@ impl Samples {
             } else {
                 String::new()
             };
-            Outcome::fail(format!("{what}: {late} of {} samples exceeded timing.revoke_within: {}{stopped}", self.taken.len(), self.summary()))
+            Outcome::fail(format!(
+                "{what}: {late} of {} samples exceeded timing.revoke_within: {}{stopped}",
+                self.taken.len(),
+                self.summary()
+            ))
         }
     }
 }

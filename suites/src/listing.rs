@@ -55,7 +55,11 @@ pub fn requirements(catalog: &Catalog, checks: &[Check]) -> String {
             let _ = writeln!(out, "    not checked yet");
         }
     }
-    let _ = writeln!(out, "\n{} requirements: {covered} checked, {excluded} excluded with a reason, {open} not yet checked", catalog.requirements.len());
+    let _ = writeln!(
+        out,
+        "\n{} requirements: {covered} checked, {excluded} excluded with a reason, {open} not yet checked",
+        catalog.requirements.len()
+    );
     out
 }
 

@@ -15,17 +15,94 @@ const SUITE: &str = "revocation";
 
 pub fn checks() -> Vec<Check> {
     vec![
-        check!("revocation.revoked-token-inactive", SUITE, "A revoked access token introspects as inactive within revoke_within", ["REV-002"], [Revocation, Introspection], revoked_inactive),
-        check!("revocation.revoked-token-not-exchangeable", SUITE, "A revoked delegated token is refused as a subject_token", ["REV-002", "DELEG-007"], [Revocation, TokenExchange, HomeIssuerTrust], revoked_not_exchangeable),
-        check!("revocation.unknown-token-gets-200", SUITE, "Revoking an unknown or malformed token answers 200", ["REV-005"], [Revocation], unknown_token_200),
-        check!("revocation.wrong-hint-still-revokes", SUITE, "token_type_hint=refresh_token for an access token still revokes it", ["REV-006"], [Revocation, Introspection], wrong_hint),
-        check!("revocation.bogus-hint-ignored", SUITE, "An unknown token_type_hint value is ignored: 200, and the token is revoked", ["REV-006"], [Revocation, Introspection], bogus_hint),
-        check!("revocation.requires-client-authentication", SUITE, "A revocation request without client authentication is refused", ["REV-009"], [Revocation], requires_auth),
-        check!("revocation.other-client-cannot-revoke", SUITE, "Agent B cannot revoke agent A's token: it stays active", ["REV-008"], [Revocation, Introspection], other_client),
-        check!("revocation.no-false-200", SUITE, "An access token is revoked, or the server says unsupported_token_type: never a 200 that does nothing", ["REV-007"], [Revocation, Introspection], no_false_200),
-        check!("revocation.cascades-to-exchanged-tokens", SUITE, "Revoking a delegated token also kills the tokens exchanged from it", ["REV-010"], [Revocation, Introspection, TokenExchange, HomeIssuerTrust], cascades),
-        check!("revocation.get-refused", SUITE, "A revocation request by GET (token in the query) is refused and revokes nothing", ["REV-001"], [Revocation], get_refused),
-        check!("revocation.missing-token-invalid-request", SUITE, "A revocation request without token gets 400 invalid_request", ["REV-001"], [Revocation], missing_token),
+        check!(
+            "revocation.revoked-token-inactive",
+            SUITE,
+            "A revoked access token introspects as inactive within revoke_within",
+            ["REV-002"],
+            [Revocation, Introspection],
+            revoked_inactive
+        ),
+        check!(
+            "revocation.revoked-token-not-exchangeable",
+            SUITE,
+            "A revoked delegated token is refused as a subject_token",
+            ["REV-002", "DELEG-007"],
+            [Revocation, TokenExchange, HomeIssuerTrust],
+            revoked_not_exchangeable
+        ),
+        check!(
+            "revocation.unknown-token-gets-200",
+            SUITE,
+            "Revoking an unknown or malformed token answers 200",
+            ["REV-005"],
+            [Revocation],
+            unknown_token_200
+        ),
+        check!(
+            "revocation.wrong-hint-still-revokes",
+            SUITE,
+            "token_type_hint=refresh_token for an access token still revokes it",
+            ["REV-006"],
+            [Revocation, Introspection],
+            wrong_hint
+        ),
+        check!(
+            "revocation.bogus-hint-ignored",
+            SUITE,
+            "An unknown token_type_hint value is ignored: 200, and the token is revoked",
+            ["REV-006"],
+            [Revocation, Introspection],
+            bogus_hint
+        ),
+        check!(
+            "revocation.requires-client-authentication",
+            SUITE,
+            "A revocation request without client authentication is refused",
+            ["REV-009"],
+            [Revocation],
+            requires_auth
+        ),
+        check!(
+            "revocation.other-client-cannot-revoke",
+            SUITE,
+            "Agent B cannot revoke agent A's token: it stays active",
+            ["REV-008"],
+            [Revocation, Introspection],
+            other_client
+        ),
+        check!(
+            "revocation.no-false-200",
+            SUITE,
+            "An access token is revoked, or the server says unsupported_token_type: never a 200 that does nothing",
+            ["REV-007"],
+            [Revocation, Introspection],
+            no_false_200
+        ),
+        check!(
+            "revocation.cascades-to-exchanged-tokens",
+            SUITE,
+            "Revoking a delegated token also kills the tokens exchanged from it",
+            ["REV-010"],
+            [Revocation, Introspection, TokenExchange, HomeIssuerTrust],
+            cascades
+        ),
+        check!(
+            "revocation.get-refused",
+            SUITE,
+            "A revocation request by GET (token in the query) is refused and revokes nothing",
+            ["REV-001"],
+            [Revocation],
+            get_refused
+        ),
+        check!(
+            "revocation.missing-token-invalid-request",
+            SUITE,
+            "A revocation request without token gets 400 invalid_request",
+            ["REV-001"],
+            [Revocation],
+            missing_token
+        ),
     ]
 }
 
@@ -104,7 +181,13 @@ async fn revoked_not_exchangeable(ctx: Ctx) -> anyhow::Result<Outcome> {
     loop {
         let answer = exchange(&ctx, ClientRole::AgentA, (token, TT_ACCESS_TOKEN), &[]).await?;
         if !answer.is_success() || Instant::now() >= deadline {
-            return Ok(expect::refused_with(&ctx, &answer, &["invalid_request"], "re-exchanging a revoked delegated token", "RFC 8693 §2.2.2"));
+            return Ok(expect::refused_with(
+                &ctx,
+                &answer,
+                &["invalid_request"],
+                "re-exchanging a revoked delegated token",
+                "RFC 8693 §2.2.2",
+            ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -136,7 +219,10 @@ async fn bogus_hint(ctx: Ctx) -> anyhow::Result<Outcome> {
     let token = live_token(&ctx).await?;
     let resp = ctx.revoke(ClientRole::AgentA, &token, Some("foo")).await?;
     if resp.status != 200 {
-        return Ok(Outcome::fail(format!("token_type_hint=foo got {}: an invalid hint must be ignored (RFC 7009 §2.2)", TokenAnswer::from(&resp).describe())));
+        return Ok(Outcome::fail(format!(
+            "token_type_hint=foo got {}: an invalid hint must be ignored (RFC 7009 §2.2)",
+            TokenAnswer::from(&resp).describe()
+        )));
     }
     let within = ctx.profile().timing.revoke_within;
     Ok(Outcome::expect(
@@ -154,7 +240,11 @@ async fn requires_auth(ctx: Ctx) -> anyhow::Result<Outcome> {
     let resp = ctx.post_anonymous("revocation_endpoint", &[("token", &token)]).await?;
     if (200..300).contains(&resp.status) {
         let revoked = if ctx.has(agentcert_engine::Capability::Introspection) {
-            if ctx.is_active(&token).await? { "; the token is still active" } else { ", and the token was revoked" }
+            if ctx.is_active(&token).await? {
+                "; the token is still active"
+            } else {
+                ", and the token was revoked"
+            }
         } else {
             ""
         };
@@ -251,9 +341,15 @@ async fn get_refused(ctx: Ctx) -> anyhow::Result<Outcome> {
         return Ok(Outcome::pass(format!("a revocation request by GET was refused (HTTP {})", resp.status)));
     }
     if ctx.has(agentcert_engine::Capability::Introspection) && !ctx.is_active(&token).await? {
-        return Ok(Outcome::fail(format!("a revocation request by GET was honoured (HTTP {}): the token is revoked; RFC 7009 §2.1 requires POST", resp.status)));
+        return Ok(Outcome::fail(format!(
+            "a revocation request by GET was honoured (HTTP {}): the token is revoked; RFC 7009 §2.1 requires POST",
+            resp.status
+        )));
     }
-    Ok(expect::mismatch(&ctx, format!("a revocation request by GET got HTTP {} instead of a refusal (it left the token alone)", resp.status)))
+    Ok(expect::mismatch(
+        &ctx,
+        format!("a revocation request by GET got HTTP {} instead of a refusal (it left the token alone)", resp.status),
+    ))
 }
 
 /// RFC 7009 §2.1: `token` is REQUIRED; RFC 7009 §2.2.1 answers errors as RFC 6749 §5.2 does,

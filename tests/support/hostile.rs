@@ -330,7 +330,9 @@ async fn misbehave(shared: &Shared, endpoint: Endpoint, path: &str, sane: String
             Ok(())
         }
         Misbehaviour::Status(code) => answer(stream, &format!("{code} Strange"), "application/json", sane.as_bytes()).await,
-        Misbehaviour::ManyKeys(_) | Misbehaviour::HugeToken(_) | Misbehaviour::OpaqueTokens => answer(stream, "200 OK", "application/json", sane.as_bytes()).await,
+        Misbehaviour::ManyKeys(_) | Misbehaviour::HugeToken(_) | Misbehaviour::OpaqueTokens => {
+            answer(stream, "200 OK", "application/json", sane.as_bytes()).await
+        }
     }
 }
 
@@ -459,7 +461,12 @@ pub fn run_cli(args: &[&str], scratch: &Path, bound: Duration) -> Finished {
     std::fs::create_dir_all(scratch).unwrap();
     let (out_path, err_path, time_path) = (scratch.join("stdout.txt"), scratch.join("stderr.txt"), scratch.join("time.txt"));
     let gnu_time = Path::new("/usr/bin/time").exists()
-        && Command::new("/usr/bin/time").args(["-v", "true"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+        && Command::new("/usr/bin/time")
+            .args(["-v", "true"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
     let mut cmd = if gnu_time {
         let mut c = Command::new("/usr/bin/time");
         c.arg("-v").arg("-o").arg(&time_path).arg(env!("CARGO_BIN_EXE_agentcert"));

@@ -6,9 +6,9 @@ pub mod hostile;
 pub mod peer;
 
 use agentcert::embedded;
+use agentcert_engine::context::Roles;
 use agentcert_engine::results::{CheckResult, RunResults};
 use agentcert_engine::runner::{self, RunOptions};
-use agentcert_engine::context::Roles;
 use agentcert_engine::{Check, TargetProfile, Verdict};
 use agentcert_reference::Fault;
 
@@ -34,9 +34,7 @@ pub async fn run_reference(faults: &[Fault], ids: &[&str]) -> RunResults {
 /// harness roles already started (`Some(home)`, or all of an embedded target's), else `None`.
 pub async fn run_profile(profile: TargetProfile, roles: impl Into<Roles>, checks: &[Check]) -> RunResults {
     let catalog = agentcert_suites::catalog();
-    runner::run(profile, roles, checks, &catalog, &RunOptions::default(), &mut |_| {})
-        .await
-        .expect("the harness runs")
+    runner::run(profile, roles, checks, &catalog, &RunOptions::default(), &mut |_| {}).await.expect("the harness runs")
 }
 
 pub fn result<'a>(results: &'a RunResults, id: &str) -> &'a CheckResult {
@@ -46,11 +44,7 @@ pub fn result<'a>(results: &'a RunResults, id: &str) -> &'a CheckResult {
 /// Asserts that check `id` reached `verdict`, printing its reason and evidence otherwise.
 pub fn assert_verdict(results: &RunResults, id: &str, verdict: Verdict) {
     let r = result(results, id);
-    assert_eq!(
-        r.verdict, verdict,
-        "{id}: expected {verdict:?}, got {:?}: {}\nevidence: {:#?}",
-        r.verdict, r.reason, r.evidence
-    );
+    assert_eq!(r.verdict, verdict, "{id}: expected {verdict:?}, got {:?}: {}\nevidence: {:#?}", r.verdict, r.reason, r.evidence);
 }
 
 /// The negative-test pattern: with `fault` on, check `id` fails (or warns, for a SHOULD).

@@ -93,7 +93,13 @@ pub fn main(args: &[String]) -> Result<()> {
     let machine = machine();
     let started = SystemTime::now();
     let clock = Instant::now();
-    eprintln!("xtask bench: {} ({} cores, {}), load average {}", machine["date"].as_str().unwrap_or(""), machine["nproc"], machine["cpu"].as_str().unwrap_or("?"), machine["loadavg_start"].as_str().unwrap_or("?"));
+    eprintln!(
+        "xtask bench: {} ({} cores, {}), load average {}",
+        machine["date"].as_str().unwrap_or(""),
+        machine["nproc"],
+        machine["cpu"].as_str().unwrap_or("?"),
+        machine["loadavg_start"].as_str().unwrap_or("?")
+    );
     eprintln!(
         "xtask bench: loopback only; bounded: about 3 minutes for all five (B1 ~25 s, B2 ~65 s, B3 ~45 s, B4 ~10 s, B5 ~25 s); peers: oha {}, wrk {}",
         ctx.oha.as_ref().map_or("not found (cargo install oha --locked)".into(), |p| p.display().to_string()),
@@ -146,8 +152,11 @@ pub fn main(args: &[String]) -> Result<()> {
 /// foreground, for loading by hand (profiling a generator, trying a peer tool).
 pub fn serve(args: &[String]) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let stall = (args.first().map(String::as_str) == Some("stall"))
-        .then_some(StallSchedule { period: Duration::from_secs(10), from: Duration::from_secs(4), length: Duration::from_secs(1) });
+    let stall = (args.first().map(String::as_str) == Some("stall")).then_some(StallSchedule {
+        period: Duration::from_secs(10),
+        from: Duration::from_secs(4),
+        length: Duration::from_secs(1),
+    });
     let server = bench_servers::start(&rt, stall)?;
     println!("listening {} (client {CLIENT_ID} / {CLIENT_SECRET}, client_secret_basic)", server.issuer());
     rt.block_on(std::future::pending::<()>());
@@ -164,7 +173,17 @@ fn report(ctx: &Ctx, b: Bench) -> Result<Bench> {
 fn summary_md(summary: &Value, benches: &[Bench]) -> String {
     let m = &summary["machine"];
     let mut s = String::new();
-    let _ = writeln!(s, "Run {} ({} s), {} cores, {}, kernel {}; load average {} at the start, {} at the end.", summary["started_at"].as_str().unwrap_or(""), summary["duration_s"], m["nproc"], m["cpu"].as_str().unwrap_or(""), m["kernel"].as_str().unwrap_or(""), m["loadavg_start"].as_str().unwrap_or(""), m["loadavg_end"].as_str().unwrap_or(""));
+    let _ = writeln!(
+        s,
+        "Run {} ({} s), {} cores, {}, kernel {}; load average {} at the start, {} at the end.",
+        summary["started_at"].as_str().unwrap_or(""),
+        summary["duration_s"],
+        m["nproc"],
+        m["cpu"].as_str().unwrap_or(""),
+        m["kernel"].as_str().unwrap_or(""),
+        m["loadavg_start"].as_str().unwrap_or(""),
+        m["loadavg_end"].as_str().unwrap_or("")
+    );
     let _ = writeln!(s);
     let _ = writeln!(s, "| bench | measured, side by side | ratio | goal | verdict |");
     let _ = writeln!(s, "| --- | --- | --- | --- | --- |");
@@ -177,7 +196,8 @@ fn summary_md(summary: &Value, benches: &[Bench]) -> String {
 
 fn find_tool(name: &str) -> Option<PathBuf> {
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect()).unwrap_or_default();
+    let mut candidates: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect()).unwrap_or_default();
     if let Some(h) = home {
         candidates.push(h.join(".cargo/bin").join(name));
     }
@@ -186,7 +206,11 @@ fn find_tool(name: &str) -> Option<PathBuf> {
 
 fn machine() -> Value {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cpu = cpuinfo.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map_or("unknown".to_string(), |(_, v)| v.trim().to_string());
+    let cpu = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown".to_string(), |(_, v)| v.trim().to_string());
     let mhz = cpuinfo.lines().find(|l| l.starts_with("cpu MHz")).and_then(|l| l.split_once(':')).map(|(_, v)| v.trim().to_string());
     json!({
         "date": humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
@@ -238,7 +262,9 @@ fn fixture_profile(ctx: &Ctx, fixture: &str, from_issuer: &str, issuer: &str) ->
     let path = ctx.root.join("fixtures/targets").join(format!("{fixture}.toml"));
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let keys = ctx.root.join("fixtures/keys");
-    let text = text.replace(&format!("issuer = \"{from_issuer}\""), &format!("issuer = \"{issuer}\"")).replace("\"../keys/", &format!("\"{}/", keys.display()));
+    let text = text
+        .replace(&format!("issuer = \"{from_issuer}\""), &format!("issuer = \"{issuer}\""))
+        .replace("\"../keys/", &format!("\"{}/", keys.display()));
     if !text.contains(issuer) {
         bail!("{} has no issuer line `issuer = \"{from_issuer}\"` to point at the server", path.display());
     }
@@ -250,7 +276,9 @@ fn fixture_profile(ctx: &Ctx, fixture: &str, from_issuer: &str, issuer: &str) ->
 fn agentcert_load(ctx: &Ctx, name: &str, profile: &Path, args: &[&str]) -> Result<(Value, Finished)> {
     let out = ctx.out.join("runs").join(name);
     let _ = std::fs::remove_dir_all(&out);
-    let f = run_measured(Command::new(&ctx.agentcert).arg("load").args(args).arg("--target").arg(profile).arg("--out").arg(&out).env("NO_COLOR", "1"))?;
+    let f = run_measured(
+        Command::new(&ctx.agentcert).arg("load").args(args).arg("--target").arg(profile).arg("--out").arg(&out).env("NO_COLOR", "1"),
+    )?;
     f.ok().with_context(|| format!("agentcert load {}", args.join(" ")))?;
     let results: Value = serde_json::from_slice(&std::fs::read(out.join("results.json"))?)?;
     let load = results["load"][0].clone();
@@ -289,8 +317,14 @@ fn best(runs: &[Value]) -> Value {
 fn oha(ctx: &Ctx, url: &str, concurrency: u32, seconds: u64, rate: Option<f64>) -> Result<(f64, f64, f64, f64, Finished)> {
     let oha = ctx.oha.as_ref().context("oha is not installed")?;
     let mut cmd = Command::new(oha);
-    cmd.args(["--no-tui", "--output-format", "json", "-z", &format!("{seconds}s"), "-c", &concurrency.to_string(), "-m", "POST"])
-        .args(["-H", "content-type: application/x-www-form-urlencoded", "-H", &format!("authorization: {}", basic(CLIENT_ID, CLIENT_SECRET)), "-d", TOKEN_FORM]);
+    cmd.args(["--no-tui", "--output-format", "json", "-z", &format!("{seconds}s"), "-c", &concurrency.to_string(), "-m", "POST"]).args([
+        "-H",
+        "content-type: application/x-www-form-urlencoded",
+        "-H",
+        &format!("authorization: {}", basic(CLIENT_ID, CLIENT_SECRET)),
+        "-d",
+        TOKEN_FORM,
+    ]);
     if let Some(q) = rate {
         cmd.args(["-q", &q.to_string(), "--latency-correction"]);
     }
@@ -320,14 +354,25 @@ fn wrk(ctx: &Ctx, url: &str, concurrency: u32, seconds: u64) -> Result<(f64, f64
         ),
     )?;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(concurrency as usize);
-    let f = run_measured(Command::new(wrk).args(["-t", &threads.to_string(), "-c", &concurrency.to_string(), "-d", &format!("{seconds}s"), "--latency", "-s"]).arg(&script).arg(url))?;
+    let f = run_measured(
+        Command::new(wrk)
+            .args(["-t", &threads.to_string(), "-c", &concurrency.to_string(), "-d", &format!("{seconds}s"), "--latency", "-s"])
+            .arg(&script)
+            .arg(url),
+    )?;
     f.ok().context("wrk")?;
     let text = &f.stdout;
     let after = |label: &str| text.lines().find_map(|l| l.trim().strip_prefix(label).map(|r| r.trim().to_string()));
     let rate: f64 = after("Requests/sec:").context("wrk printed no Requests/sec")?.parse()?;
-    let requests: f64 = text.lines().find(|l| l.contains("requests in")).and_then(|l| l.split_whitespace().next()).and_then(|n| n.parse().ok()).unwrap_or(f64::NAN);
+    let requests: f64 = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(f64::NAN);
     let non2xx: f64 = after("Non-2xx or 3xx responses:").and_then(|n| n.parse().ok()).unwrap_or(0.0);
-    let socket: f64 = after("Socket errors:").map_or(0.0, |l| l.split(',').filter_map(|p| p.split_whitespace().last()?.parse::<f64>().ok()).sum());
+    let socket: f64 =
+        after("Socket errors:").map_or(0.0, |l| l.split(',').filter_map(|p| p.split_whitespace().last()?.parse::<f64>().ok()).sum());
     let p99 = after("99%").map_or(f64::NAN, |v| parse_wrk_duration(&v));
     Ok((rate, requests, non2xx + socket, p99, f))
 }
@@ -353,8 +398,21 @@ fn b1(ctx: &Ctx) -> Result<Bench> {
     let url = format!("{}/token", server.issuer());
     let (mut ours, mut ohas, mut wrks) = (vec![], vec![], vec![]);
     for c in CONCURRENCY {
-        let (r, f) = agentcert_load(ctx, &format!("b1-agentcert-c{c}"), &profile, &["--scenario", "issuance", "--model", "closed", "--concurrency", &c.to_string(), "--duration", CLOSED_FOR])?;
-        ours.push(closed_figures("agentcert", c, f64_of(&r, &["achieved_rate"]), f64_of(&r, &["requests"]), f64_of(&r, &["errors"]), f64_of(&r, &["latency_ms", "p99"]), &f));
+        let (r, f) = agentcert_load(
+            ctx,
+            &format!("b1-agentcert-c{c}"),
+            &profile,
+            &["--scenario", "issuance", "--model", "closed", "--concurrency", &c.to_string(), "--duration", CLOSED_FOR],
+        )?;
+        ours.push(closed_figures(
+            "agentcert",
+            c,
+            f64_of(&r, &["achieved_rate"]),
+            f64_of(&r, &["requests"]),
+            f64_of(&r, &["errors"]),
+            f64_of(&r, &["latency_ms", "p99"]),
+            &f,
+        ));
         eprintln!("  agentcert -c {c}: {}/s", ours.last().unwrap()["rate"]);
         if ctx.oha.is_some() {
             let (rate, n, errors, p99, f) = oha(ctx, &url, c, 5, None)?;
@@ -369,7 +427,13 @@ fn b1(ctx: &Ctx) -> Result<Bench> {
     }
     let (a, o, w) = (best(&ours), best(&ohas), best(&wrks));
     let ar = f64_of(&a, &["rate"]);
-    let reference = if !o.is_null() { Some(("oha", &o)) } else if !w.is_null() { Some(("wrk", &w)) } else { None };
+    let reference = if !o.is_null() {
+        Some(("oha", &o))
+    } else if !w.is_null() {
+        Some(("wrk", &w))
+    } else {
+        None
+    };
     let (line, ratio, pass) = match reference {
         Some((tool, r)) => {
             let ratio = ar / f64_of(r, &["rate"]);
@@ -412,7 +476,8 @@ fn b1(ctx: &Ctx) -> Result<Bench> {
 /// `q` of the values lie.
 pub fn true_percentile(rate: f64, seconds: u64, stall: &StallSchedule, service_ms: f64, q: f64) -> f64 {
     let n = (rate * seconds as f64 + 1e-9).floor() as usize;
-    let mut lat: Vec<f64> = (0..n).map(|i| stall.wait(Duration::from_secs_f64(i as f64 / rate)).as_secs_f64() * 1000.0 + service_ms).collect();
+    let mut lat: Vec<f64> =
+        (0..n).map(|i| stall.wait(Duration::from_secs_f64(i as f64 / rate)).as_secs_f64() * 1000.0 + service_ms).collect();
     lat.sort_by(f64::total_cmp);
     let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
     lat[rank - 1]
@@ -421,16 +486,30 @@ pub fn true_percentile(rate: f64, seconds: u64, stall: &StallSchedule, service_m
 /// B2: coordinated omission.
 fn b2(ctx: &Ctx) -> Result<Bench> {
     eprintln!("B2: coordinated omission: {B2_RATE}/s for {B2_SECONDS} s against a server that stalls 1 s in every 10 s");
-    let stall = StallSchedule { period: Duration::from_secs(10), from: Duration::from_secs(4) + Duration::from_secs_f64(0.5 / B2_RATE), length: Duration::from_secs(1) };
+    let stall = StallSchedule {
+        period: Duration::from_secs(10),
+        from: Duration::from_secs(4) + Duration::from_secs_f64(0.5 / B2_RATE),
+        length: Duration::from_secs(1),
+    };
     let seconds = B2_SECONDS.to_string();
     // Closed first: its median is the service time the true distribution adds to every wait.
     let server = bench_servers::start(&ctx.rt, Some(stall))?;
     let profile = bench_profile(ctx, "stall-closed", &server.issuer())?;
-    let (closed, _) = agentcert_load(ctx, "b2-closed", &profile, &["--scenario", "issuance", "--model", "closed", "--concurrency", "8", "--duration", &format!("{seconds}s")])?;
+    let (closed, _) = agentcert_load(
+        ctx,
+        "b2-closed",
+        &profile,
+        &["--scenario", "issuance", "--model", "closed", "--concurrency", "8", "--duration", &format!("{seconds}s")],
+    )?;
     let service_ms = f64_of(&closed, &["latency_ms", "p50"]);
     let server = bench_servers::start(&ctx.rt, Some(stall))?;
     let profile = bench_profile(ctx, "stall-open", &server.issuer())?;
-    let (open, _) = agentcert_load(ctx, "b2-open", &profile, &["--scenario", "issuance", "--rate", &B2_RATE.to_string(), "--duration", &format!("{seconds}s"), "--max-in-flight", "256"])?;
+    let (open, _) = agentcert_load(
+        ctx,
+        "b2-open",
+        &profile,
+        &["--scenario", "issuance", "--rate", &B2_RATE.to_string(), "--duration", &format!("{seconds}s"), "--max-in-flight", "256"],
+    )?;
     let truth = true_percentile(B2_RATE, B2_SECONDS, &stall, service_ms, 0.99);
     let truth_p50 = true_percentile(B2_RATE, B2_SECONDS, &stall, service_ms, 0.50);
     let truth_p90 = true_percentile(B2_RATE, B2_SECONDS, &stall, service_ms, 0.90);
@@ -531,10 +610,23 @@ fn closed_against(ctx: &Ctx, name: &str, profile: &Path, server_pid: u32, client
     let mut runs = vec![];
     for c in CONCURRENCY {
         let before = cpu_of(server_pid).unwrap_or_default();
-        let (r, f) = agentcert_load(ctx, &format!("{name}-c{c}"), profile, &["--scenario", "issuance", "--model", "closed", "--concurrency", &c.to_string(), "--duration", CLOSED_FOR, "--client", client])?;
+        let (r, f) = agentcert_load(
+            ctx,
+            &format!("{name}-c{c}"),
+            profile,
+            &["--scenario", "issuance", "--model", "closed", "--concurrency", &c.to_string(), "--duration", CLOSED_FOR, "--client", client],
+        )?;
         let server_cpu = cpu_of(server_pid).unwrap_or_default().saturating_sub(before);
         let requests = f64_of(&r, &["requests"]);
-        let mut v = closed_figures("agentcert", c, f64_of(&r, &["achieved_rate"]), requests, f64_of(&r, &["errors"]), f64_of(&r, &["latency_ms", "p99"]), &f);
+        let mut v = closed_figures(
+            "agentcert",
+            c,
+            f64_of(&r, &["achieved_rate"]),
+            requests,
+            f64_of(&r, &["errors"]),
+            f64_of(&r, &["latency_ms", "p99"]),
+            &f,
+        );
         v["errors_by_class"] = r["errors_by_class"].clone();
         v["server_cpu_s"] = json!(round3(server_cpu.as_secs_f64()));
         v["server_cpu_us_per_token"] = json!(round1(server_cpu.as_secs_f64() * 1e6 / requests.max(1.0)));
@@ -564,7 +656,12 @@ fn b3(ctx: &Ctx, reference: &(Server, String), fixed_rate: f64) -> Result<Bench>
     );
     match oidc_rate {
         Some(o) => {
-            let _ = write!(line, "; oidc-provider {o:.0} tokens/s ({:.1}× slower; {} µs CPU/token)", ref_rate / o, oidc["best"]["server_cpu_us_per_token"]);
+            let _ = write!(
+                line,
+                "; oidc-provider {o:.0} tokens/s ({:.1}× slower; {} µs CPU/token)",
+                ref_rate / o,
+                oidc["best"]["server_cpu_us_per_token"]
+            );
         }
         None => {
             let _ = write!(line, "; oidc-provider not measured ({})", oidc["error"].as_str().unwrap_or("?"));
@@ -603,7 +700,12 @@ fn oidc_provider(ctx: &Ctx) -> Result<Value> {
     let dir = ctx.root.join("fixtures/peers/oidc-provider");
     crate::run(Command::new("bash").arg(dir.join("install.sh")))?;
     let port = free_port()?;
-    let server = Server::start("oidc-provider", Command::new("bash").arg(dir.join("start.sh")).env("PORT", port.to_string()), "listening http://127.0.0.1:", Duration::from_secs(30))?;
+    let server = Server::start(
+        "oidc-provider",
+        Command::new("bash").arg(dir.join("start.sh")).env("PORT", port.to_string()),
+        "listening http://127.0.0.1:",
+        Duration::from_secs(30),
+    )?;
     let profile = fixture_profile(ctx, "oidc-provider", "http://127.0.0.1:3000", &format!("http://127.0.0.1:{port}"))?;
     // start.sh execs node, so the pid is node's.
     let runs = closed_against(ctx, "b3-oidc-provider", &profile, server.pid(), "agent_b")?;
@@ -685,7 +787,12 @@ fn b4(ctx: &Ctx, reference: &(Server, String)) -> Result<Bench> {
             "of": 100,
         }))
     })?;
-    let (r, _) = agentcert_load(ctx, "b4-revocation", &profile, &["--scenario", "revocation", "--rate", "50", "--duration", "6s", "--client", "agent_b"])?;
+    let (r, _) = agentcert_load(
+        ctx,
+        "b4-revocation",
+        &profile,
+        &["--scenario", "revocation", "--rate", "50", "--duration", "6s", "--client", "agent_b"],
+    )?;
     let p99 = f64_of(&r, &["latency_ms", "p99"]);
     let rtt_p99 = f64_of(&rtt, &["introspection_ms", "p99"]);
     let bound = rtt_p99 + 1.0;
@@ -713,8 +820,18 @@ fn b5(ctx: &Ctx, reference: &(Server, String)) -> Result<Bench> {
         "b5-population",
         &profile,
         &[
-            "--scenario", "population", "--agents", &B5_AGENTS.to_string(), "--actions-per-hour", &B5_ACTIONS_PER_HOUR.to_string(), "--token-cache", "reuse",
-            "--duration", &format!("{B5_SECONDS}s"), "--client", "agent_b",
+            "--scenario",
+            "population",
+            "--agents",
+            &B5_AGENTS.to_string(),
+            "--actions-per-hour",
+            &B5_ACTIONS_PER_HOUR.to_string(),
+            "--token-cache",
+            "reuse",
+            "--duration",
+            &format!("{B5_SECONDS}s"),
+            "--client",
+            "agent_b",
         ],
     )?;
     let mb = |kib: u64| kib as f64 * 1024.0 / 1e6;

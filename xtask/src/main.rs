@@ -12,13 +12,13 @@
 //!   results in `target/bench/`; BENCHMARKS.md records a run.
 
 mod bench;
-mod fuzz;
 #[cfg(feature = "bench")]
 mod bench_proc;
 #[cfg(feature = "bench")]
 mod bench_run;
 #[cfg(feature = "bench")]
 mod bench_servers;
+mod fuzz;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};

@@ -54,7 +54,9 @@ impl TransmitterConfig {
 /// authorization server itself.
 pub async fn receiver_token(http: &Recorder, profile: &TargetProfile, token_endpoint: &str) -> anyhow::Result<String> {
     let signals = &profile.signals;
-    let client = profile.client(signals.client).ok_or_else(|| anyhow!("the target profile has no [clients.{}] for [signals]", signals.client.key()))?;
+    let client = profile
+        .client(signals.client)
+        .ok_or_else(|| anyhow!("the target profile has no [clients.{}] for [signals]", signals.client.key()))?;
     let mut form = vec![("grant_type".to_string(), GRANT_CLIENT_CREDENTIALS.to_string())];
     if !signals.scope.trim().is_empty() {
         form.push(("scope".into(), signals.scope.clone()));
@@ -133,7 +135,8 @@ impl Management {
     }
     /// SSF 1.0 §8.1.3.2.
     pub async fn add_subject(&self, stream_id: &str, subject: &Value) -> anyhow::Result<Response> {
-        self.call("POST", "add_subject_endpoint", None, Some(&json!({ "stream_id": stream_id, "subject": subject, "verified": true }))).await
+        self.call("POST", "add_subject_endpoint", None, Some(&json!({ "stream_id": stream_id, "subject": subject, "verified": true })))
+            .await
     }
     /// SSF 1.0 §8.1.3.3.
     pub async fn remove_subject(&self, stream_id: &str, subject: &Value) -> anyhow::Result<Response> {

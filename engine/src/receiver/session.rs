@@ -36,7 +36,11 @@ impl Session {
             anyhow::bail!("setup: creating a push stream answered HTTP {}: {}", resp.status, crate::http::snippet(&resp.body));
         }
         let stream = resp.json()?;
-        let stream_id = stream.get("stream_id").and_then(Value::as_str).ok_or_else(|| anyhow::anyhow!("setup: the created stream has no stream_id"))?.to_string();
+        let stream_id = stream
+            .get("stream_id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| anyhow::anyhow!("setup: the created stream has no stream_id"))?
+            .to_string();
         let jwks = management.config.jwks(http).await.ok();
         receiver.expect(Expectations { issuer: Some(profile.issuer().to_string()), audience: stream.get("aud").cloned(), jwks });
         Ok(Session { receiver, management, stream, stream_id })

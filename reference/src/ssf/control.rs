@@ -16,7 +16,11 @@ use crate::faults::Fault;
 use crate::state::AppState;
 
 /// `GET {status_endpoint}?stream_id=` (SSF 1.0 §8.1.2.1).
-pub async fn read_status(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Result<Response, Refusal> {
+pub async fn read_status(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, Refusal> {
     let owner = auth::receiver(&state, &headers, Need::Read)?;
     let id = q.get("stream_id").ok_or_else(|| error(StatusCode::BAD_REQUEST, "stream_id is required"))?;
     let streams = state.ssf.streams();

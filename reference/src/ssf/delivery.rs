@@ -37,12 +37,8 @@ pub fn push(state: &Arc<AppState>, url: String, authorization: Option<String>, s
         if state.faults.has(Fault::SsfPushDelayed) {
             tokio::time::sleep(state.ssf.fault_delay).await;
         }
-        let mut request = state
-            .ssf
-            .http
-            .post(&url)
-            .header(header::CONTENT_TYPE, SECEVENT_MEDIA_TYPE)
-            .header(header::ACCEPT, "application/json");
+        let mut request =
+            state.ssf.http.post(&url).header(header::CONTENT_TYPE, SECEVENT_MEDIA_TYPE).header(header::ACCEPT, "application/json");
         if let Some(value) = authorization.filter(|_| !state.faults.has(Fault::SsfPushNoAuthorizationHeader)) {
             request = request.header(header::AUTHORIZATION, value);
         }
@@ -55,15 +51,23 @@ pub fn push(state: &Arc<AppState>, url: String, authorization: Option<String>, s
 /// `POST {issuer}/ssf/poll/{stream_id}` (RFC 8936 §2.1): acknowledges `ack` (and `setErrs`),
 /// then answers `{"sets": {jti: SET, …}, "moreAvailable": bool}` (§2.2) with up to `maxEvents`
 /// SETs not yet acknowledged. Protected like the management API (SSF 1.0 §7.1.1).
-pub async fn poll(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Result<Response, Refusal> {
+pub async fn poll(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Refusal> {
     let owner = auth::receiver(&state, &headers, Need::Read)?;
     let request = json_object(&body)?;
     let max = match request.get("maxEvents") {
         None => usize::MAX,
-        Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| error(StatusCode::BAD_REQUEST, "maxEvents is not a non-negative integer"))?,
+        Some(v) => {
+            v.as_u64().map(|n| n as usize).ok_or_else(|| error(StatusCode::BAD_REQUEST, "maxEvents is not a non-negative integer"))?
+        }
     };
     let return_immediately = request.get("returnImmediately").and_then(Value::as_bool).unwrap_or(false);
-    let mut done: Vec<String> = request.get("ack").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
+    let mut done: Vec<String> =
+        request.get("ack").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
     done.extend(request.get("setErrs").and_then(Value::as_object).into_iter().flat_map(|m| m.keys().cloned()));
 
     let deadline = Instant::now() + LONG_POLL;

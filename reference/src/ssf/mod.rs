@@ -152,10 +152,7 @@ pub struct Transmitter {
 
 impl Transmitter {
     pub fn new(fault_delay: Duration) -> anyhow::Result<Transmitter> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).redirect(reqwest::redirect::Policy::none()).build()?;
         Ok(Transmitter { streams: Mutex::default(), http, fault_delay })
     }
 

@@ -42,7 +42,11 @@ pub async fn create(State(state): State<Arc<AppState>>, headers: HeaderMap, body
 
 /// `GET {configuration_endpoint}[?stream_id=]` (SSF 1.0 §8.1.1.2): one stream, or the list of
 /// the Receiver's streams when no `stream_id` is given.
-pub async fn read(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Result<Response, Refusal> {
+pub async fn read(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, Refusal> {
     let owner = auth::receiver(&state, &headers, Need::Read)?;
     let streams = state.ssf.streams();
     Ok(match q.get("stream_id") {
@@ -95,7 +99,11 @@ fn change(state: &AppState, headers: &HeaderMap, body: &Bytes, replace: bool) ->
 }
 
 /// `DELETE {configuration_endpoint}?stream_id=` (SSF 1.0 §8.1.1.5): 204 once it is gone.
-pub async fn delete(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Result<Response, Refusal> {
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, Refusal> {
     let owner = auth::receiver(&state, &headers, Need::Manage)?;
     let id = q.get("stream_id").ok_or_else(|| error(StatusCode::BAD_REQUEST, "stream_id is required"))?;
     let mut streams = state.ssf.streams();
@@ -138,7 +146,11 @@ fn receiver_supplied(body: &Map<String, Value>) -> Result<ReceiverSupplied, Refu
     };
     let events_requested = match body.get("events_requested") {
         None | Some(Value::Null) => None,
-        Some(Value::Array(a)) => Some(a.iter().map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("events_requested holds a non-string"))).collect::<Result<_, _>>()?),
+        Some(Value::Array(a)) => Some(
+            a.iter()
+                .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("events_requested holds a non-string")))
+                .collect::<Result<_, _>>()?,
+        ),
         Some(_) => return Err(bad("events_requested is not an array")),
     };
     let description = match body.get("description") {

@@ -3,8 +3,8 @@
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
-use super::presented::{self, PresentedToken, ACCESS_TOKEN_TYPE, JWT_TYPE};
 use super::client_credentials::valid_resource;
+use super::presented::{self, PresentedToken, ACCESS_TOKEN_TYPE, JWT_TYPE};
 use super::{narrow_scope, refresh_token_fault};
 use crate::access_token::{self, Grant};
 use crate::error::OAuthError;
@@ -47,13 +47,9 @@ pub async fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Val
             OAuthError::invalid_request(description)
         }
     };
-    let subject = presented::validate(state, client, subject_token, subject_type)
-        .await
-        .map_err(|why| bad_token("subject_token", why))?;
+    let subject = presented::validate(state, client, subject_token, subject_type).await.map_err(|why| bad_token("subject_token", why))?;
     let actor = match actor_input {
-        Some((token, kind)) => {
-            Some(presented::validate(state, client, token, kind).await.map_err(|why| bad_token("actor_token", why))?)
-        }
+        Some((token, kind)) => Some(presented::validate(state, client, token, kind).await.map_err(|why| bad_token("actor_token", why))?),
         None => None,
     };
 
@@ -83,11 +79,8 @@ pub async fn grant(state: &AppState, client: &Client, form: &Form) -> Result<Val
 
     let aud = audiences(state, client, form)?;
     // RFC 8693 §5: a derived token must not outlive what it was derived from.
-    let exp_cap = if faults.has(Fault::ExchangeOutliveSubject) {
-        None
-    } else {
-        Some(actor.as_ref().map_or(subject.exp, |a| a.exp.min(subject.exp)))
-    };
+    let exp_cap =
+        if faults.has(Fault::ExchangeOutliveSubject) { None } else { Some(actor.as_ref().map_or(subject.exp, |a| a.exp.min(subject.exp))) };
     // Lineage for the revocation cascade (RFC 7009 §2.1).
     let parents = std::iter::once(&subject).chain(actor.as_ref()).filter_map(|t| t.own_key.clone()).collect();
     // RFC 8693 §4.1: `sub` stays the subject; the actor appears only in `act`.

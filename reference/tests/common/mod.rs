@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 
 use agentcert_reference::{Config, Fault, RunningServer};
+use axum::routing::get;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use axum::routing::get;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde_json::{json, Value};
 
@@ -113,12 +113,7 @@ impl Server {
             Auth::None => {}
         }
         let body = serde_urlencoded(&params);
-        let response = request
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let response = request.header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
         reply(response).await
     }
 
@@ -166,11 +161,7 @@ impl Server {
     }
 
     pub async fn exchange(&self, auth: Auth<'_>, subject: &str, extra: &[(&str, &str)]) -> Reply {
-        let mut params = vec![
-            ("grant_type", TOKEN_EXCHANGE),
-            ("subject_token", subject),
-            ("subject_token_type", ACCESS_TOKEN_TYPE),
-        ];
+        let mut params = vec![("grant_type", TOKEN_EXCHANGE), ("subject_token", subject), ("subject_token_type", ACCESS_TOKEN_TYPE)];
         params.extend_from_slice(extra);
         self.post("token", auth, &params).await
     }

@@ -53,7 +53,11 @@ pub(super) fn digest(path: &Path) -> std::io::Result<(String, u64)> {
 /// that could mean "this directory" or "the parent" is prefixed.
 pub(super) fn safe_name(id: &str) -> String {
     let s: String = id.chars().take(120).map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect();
-    if s.is_empty() || s.starts_with('.') { format!("_{s}") } else { s }
+    if s.is_empty() || s.starts_with('.') {
+        format!("_{s}")
+    } else {
+        s
+    }
 }
 
 /// A manifest path is acceptable only if it names a file inside the bundle.

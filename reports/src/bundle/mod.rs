@@ -71,7 +71,8 @@ pub fn write_evidence(results: &RunResults, dir: &Path) -> std::io::Result<usize
     let mut used = std::collections::BTreeSet::new();
     for c in &results.checks {
         let base = files::safe_name(&c.id);
-        let name = (1..).map(|i| if i == 1 { base.clone() } else { format!("{base}-{i}") }).find(|n| used.insert(n.clone())).unwrap_or(base);
+        let name =
+            (1..).map(|i| if i == 1 { base.clone() } else { format!("{base}-{i}") }).find(|n| used.insert(n.clone())).unwrap_or(base);
         std::fs::write(ev.join(format!("{name}.json")), transcript(c)?)?;
     }
     Ok(results.checks.len())

@@ -71,7 +71,11 @@ fn groups(d: &Diff) -> [(&'static str, Vec<&CheckChange>, Vec<&LoadChange>); 3] 
     let improved = |c: &&CheckChange| matches!((c.old, c.new), (Some(o), Some(n)) if matches!(o, Verdict::Fail | Verdict::Error) && !matches!(n, Verdict::Fail | Verdict::Error));
     [
         ("Regressions", d.checks.iter().filter(|c| c.regression).collect(), d.load.iter().filter(|l| l.regression).collect()),
-        ("Improvements", d.checks.iter().filter(|c| !c.regression).filter(improved).collect(), d.load.iter().filter(|l| !l.regression).collect()),
+        (
+            "Improvements",
+            d.checks.iter().filter(|c| !c.regression).filter(improved).collect(),
+            d.load.iter().filter(|l| !l.regression).collect(),
+        ),
         ("Other changes", d.checks.iter().filter(|c| !c.regression && !improved(c)).collect(), vec![]),
     ]
 }
@@ -80,7 +84,14 @@ pub fn render_text(d: &Diff) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "agentcert diff");
     for (name, s) in [("old", &d.old), ("new", &d.new)] {
-        let _ = writeln!(out, "  {name}  {}: {}, agentcert {}, {}", one_line(&s.label, 200), one_line(&s.target, 80), one_line(&s.agentcert_version, 40), one_line(&s.started_at, 40));
+        let _ = writeln!(
+            out,
+            "  {name}  {}: {}, agentcert {}, {}",
+            one_line(&s.label, 200),
+            one_line(&s.target, 80),
+            one_line(&s.agentcert_version, 40),
+            one_line(&s.started_at, 40)
+        );
     }
     let _ = writeln!(out, "{}", headline(d));
     for (title, checks, load) in groups(d) {
@@ -120,7 +131,8 @@ pub fn render_markdown(d: &Diff) -> String {
     let _ = writeln!(out, "### agentcert diff: {}\n", headline(d));
     out.push_str("| | run | target | agentcert | started |\n|---|---|---|---|---|\n");
     for (name, s) in [("old", &d.old), ("new", &d.new)] {
-        let _ = writeln!(out, "| {name} | `{}` | {} | {} | {} |", code(&s.label), md(&s.target), md(&s.agentcert_version), md(&s.started_at));
+        let _ =
+            writeln!(out, "| {name} | `{}` | {} | {} | {} |", code(&s.label), md(&s.target), md(&s.agentcert_version), md(&s.started_at));
     }
     for (title, checks, load) in groups(d) {
         if checks.is_empty() && load.is_empty() {

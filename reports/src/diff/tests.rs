@@ -33,7 +33,15 @@ fn classifies_changes() {
     let regressed: Vec<&str> = d.checks.iter().filter(|c| c.regression).map(|c| c.id.as_str()).collect();
     assert_eq!(regressed, ["revocation.revoked-token-is-inactive", "revocation.brand-new"]);
     let load: Vec<(&str, &str, bool)> = d.load.iter().map(|l| (l.scenario.as_str(), l.metric, l.regression)).collect();
-    assert_eq!(load, [("issuance", "p99", true), ("revocation", "achieved rate", true), ("population", "error ratio", true), ("exchange", "capacity", true)]);
+    assert_eq!(
+        load,
+        [
+            ("issuance", "p99", true),
+            ("revocation", "achieved rate", true),
+            ("population", "error ratio", true),
+            ("exchange", "capacity", true)
+        ]
+    );
     assert_eq!(d.regressions(), 6);
     assert_eq!(d.exit_code(), 1);
     assert!(d.checks.iter().any(|c| c.id == "introspection.jwt-typ" && c.new.is_none() && !c.regression));

@@ -56,7 +56,9 @@ fn message(headers: &[(String, String)], body: Option<&str>) -> String {
 
 fn pretty(body: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => serde_json::to_string_pretty(&v).unwrap_or_else(|_| body.into()),
+        Ok(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+            serde_json::to_string_pretty(&v).unwrap_or_else(|_| body.into())
+        }
         _ => body.into(),
     }
 }

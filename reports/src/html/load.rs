@@ -88,7 +88,11 @@ fn scenario(out: &mut String, r: &LoadResult, ctx: &ReportContext, series: Optio
         capacity(out, c);
     }
     let revocation = r.scenario == "revocation" || r.latency_basis == "revoke call start";
-    let basis = if series.is_some() { "the full distribution from the interval log" } else { "the summary percentiles in results.json (interval log not found)" };
+    let basis = if series.is_some() {
+        "the full distribution from the interval log"
+    } else {
+        "the summary percentiles in results.json (interval log not found)"
+    };
     out.push_str("<div class=\"plots\">\n");
     if r.latency_ms.samples == 0 {
         out.push_str("<p class=\"note\">No latency was recorded: no operation was answered.</p>\n");
@@ -126,7 +130,15 @@ fn capacity(out: &mut String, c: &CapacitySearch) {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td><td>{}</td></tr>",
-            svg::num(s.rate), s.achieved_rate, s.requests, s.errors, s.dropped, s.latency_ms.p50, s.latency_ms.p99, if s.meets_slo { "yes" } else { "no" }, esc(&s.verdict)
+            svg::num(s.rate),
+            s.achieved_rate,
+            s.requests,
+            s.errors,
+            s.dropped,
+            s.latency_ms.p50,
+            s.latency_ms.p99,
+            if s.meets_slo { "yes" } else { "no" },
+            esc(&s.verdict)
         );
     }
     out.push_str("</tbody>\n</table>\n");

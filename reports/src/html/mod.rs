@@ -82,7 +82,11 @@ fn header(out: &mut String, results: &RunResults) {
     if !results.capabilities.is_empty() {
         let names = |on: bool| -> String {
             let v: Vec<&str> = results.capabilities.iter().filter(|(_, c)| c.enabled == on).map(|(n, _)| n.as_str()).collect();
-            if v.is_empty() { "none".into() } else { v.join(", ") }
+            if v.is_empty() {
+                "none".into()
+            } else {
+                v.join(", ")
+            }
         };
         row("capabilities", &format!("{} (off: {})", names(true), names(false)));
     }
@@ -103,7 +107,13 @@ fn header(out: &mut String, results: &RunResults) {
     for (suite, checks) in by_suite(&results.checks) {
         let bad = checks.iter().filter(|c| matches!(c.verdict, Verdict::Fail | Verdict::Error)).count();
         let note = if bad > 0 { format!(", {bad} failed or errored") } else { String::new() };
-        let _ = writeln!(out, "<li><a href=\"#suite-{}\">{}</a> ({}{note})</li>", esc(suite), esc(suite), plural(checks.len(), "check", "checks"));
+        let _ = writeln!(
+            out,
+            "<li><a href=\"#suite-{}\">{}</a> ({}{note})</li>",
+            esc(suite),
+            esc(suite),
+            plural(checks.len(), "check", "checks")
+        );
     }
     if !results.load.is_empty() {
         let _ = writeln!(out, "<li><a href=\"#load\">load</a> ({})</li>", plural(results.load.len(), "scenario", "scenarios"));

@@ -52,7 +52,11 @@ impl Axis {
             Scale::Linear => (v - self.min) / (self.max - self.min),
             Scale::Log => (v.max(self.min).log10() - self.min.log10()) / (self.max.log10() - self.min.log10()),
         };
-        if f.is_finite() { f.clamp(0.0, 1.0) } else { 0.0 }
+        if f.is_finite() {
+            f.clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
     }
 }
 
@@ -124,21 +128,33 @@ pub(crate) fn render(c: &Chart) -> String {
         let _ = write!(s, r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#, x0 - 6.0, y + 4.0, esc(label));
     }
     let _ = write!(s, r#"<path class="axis" d="M{x0} {y0}V{y1}H{x1}"/>"#);
-    let _ = write!(s, r#"<text class="label" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, (x0 + x1) / 2.0, H - 8.0, esc(&c.x.label));
+    let _ =
+        write!(s, r#"<text class="label" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, (x0 + x1) / 2.0, H - 8.0, esc(&c.x.label));
     let ym = (y0 + y1) / 2.0;
-    let _ = write!(s, r#"<text class="label" x="14" y="{ym:.1}" text-anchor="middle" transform="rotate(-90 14 {ym:.1})">{}</text>"#, esc(&c.y.label));
+    let _ = write!(
+        s,
+        r#"<text class="label" x="14" y="{ym:.1}" text-anchor="middle" transform="rotate(-90 14 {ym:.1})">{}</text>"#,
+        esc(&c.y.label)
+    );
     for rule in &c.rules {
         match rule {
             Rule::Vertical(v, label) => {
                 let x = c.px(*v);
                 let _ = write!(s, r#"<line class="rule" x1="{x:.1}" y1="{y0}" x2="{x:.1}" y2="{y1}"/>"#);
                 let (anchor, dx) = if x > W - 160.0 { ("end", -4.0) } else { ("start", 4.0) };
-                let _ = write!(s, r#"<text class="rule-label" x="{:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#, x + dx, y0 + 12.0, esc(label));
+                let _ = write!(
+                    s,
+                    r#"<text class="rule-label" x="{:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
+                    x + dx,
+                    y0 + 12.0,
+                    esc(label)
+                );
             }
             Rule::Horizontal(v, label) => {
                 let y = c.py(*v);
                 let _ = write!(s, r#"<line class="rule" x1="{x0}" y1="{y:.1}" x2="{x1}" y2="{y:.1}"/>"#);
-                let _ = write!(s, r#"<text class="rule-label" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#, x1 - 4.0, y - 4.0, esc(label));
+                let _ =
+                    write!(s, r#"<text class="rule-label" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#, x1 - 4.0, y - 4.0, esc(label));
             }
         }
     }
@@ -153,7 +169,8 @@ pub(crate) fn render(c: &Chart) -> String {
     if c.lines.len() > 1 {
         for (i, line) in c.lines.iter().enumerate() {
             let y = y0 + 14.0 * i as f64 + 8.0;
-            let _ = write!(s, r#"<line class="series {}" x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}"/>"#, line.class, x0 + 10.0, x0 + 28.0);
+            let _ =
+                write!(s, r#"<line class="series {}" x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}"/>"#, line.class, x0 + 10.0, x0 + 28.0);
             let _ = write!(s, r#"<text class="legend" x="{:.1}" y="{:.1}">{}</text>"#, x0 + 32.0, y + 4.0, esc(&line.label));
         }
     }
@@ -180,7 +197,11 @@ pub(crate) fn num(v: f64) -> String {
 
 /// Milliseconds on an axis: "0.1 ms", "250 ms", "2 s".
 pub(crate) fn ms_label(v: f64) -> String {
-    if v >= 1000.0 { format!("{} s", num(v / 1000.0)) } else { format!("{} ms", num(v)) }
+    if v >= 1000.0 {
+        format!("{} s", num(v / 1000.0))
+    } else {
+        format!("{} ms", num(v))
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,16 @@ fn outline(html: &str) -> String {
             }
             "section" | "article" => out.push_str(&format!("{name} #{}\n", attr("id"))),
             "svg" => out.push_str(&format!("  svg #{}\n", attr("id"))),
-            "table" => rows = Some((format!("{}{}", attr("class"), Some(attr("id")).filter(|i| !i.is_empty()).map(|i| format!(" #{i}")).unwrap_or_default()), 0)),
+            "table" => {
+                rows = Some((
+                    format!(
+                        "{}{}",
+                        attr("class"),
+                        Some(attr("id")).filter(|i| !i.is_empty()).map(|i| format!(" #{i}")).unwrap_or_default()
+                    ),
+                    0,
+                ))
+            }
             "tr" => {
                 if let Some((_, n)) = rows.as_mut() {
                     *n += 1;
@@ -141,6 +150,17 @@ fn plots_fall_back_to_summary_percentiles() {
     assert!(html.contains("interval log not found"));
     assert!(html.contains("was not supplied to this report"));
     assert!(!html.contains("plot-issuance-throughput"), "no throughput without the log");
-    let with = render(&crate::sample::with_load(), &ReportContext::default(), &[("issuance".to_string(), LoadSeries { distribution: vec![(0.0, 1.0), (0.5, 2.0), (1.0, 3.0)], intervals: vec![(0.0, 1.0, 50), (1.0, 1.0, 49), (2.0, 0.1, 1)] })].into());
+    let with = render(
+        &crate::sample::with_load(),
+        &ReportContext::default(),
+        &[(
+            "issuance".to_string(),
+            LoadSeries {
+                distribution: vec![(0.0, 1.0), (0.5, 2.0), (1.0, 3.0)],
+                intervals: vec![(0.0, 1.0, 50), (1.0, 1.0, 49), (2.0, 0.1, 1)],
+            },
+        )]
+        .into(),
+    );
     assert!(with.contains("id=\"plot-issuance-throughput\""));
 }

@@ -27,7 +27,8 @@ impl Exchange {
         let Ok(subject_token) = self.home.mint(&self.subject, &self.scope, wire.profile.issuer(), json!({})) else {
             return Outcome::failed(ErrorClass::Harness);
         };
-        let mut params = vec![("grant_type", GRANT_TOKEN_EXCHANGE), ("subject_token", subject_token.as_str()), ("subject_token_type", TT_JWT)];
+        let mut params =
+            vec![("grant_type", GRANT_TOKEN_EXCHANGE), ("subject_token", subject_token.as_str()), ("subject_token_type", TT_JWT)];
         let resources = &wire.profile.resources;
         if resources.always_send {
             params.push(("resource", resources.default.as_str()));

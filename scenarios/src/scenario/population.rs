@@ -71,7 +71,14 @@ pub struct Population {
 }
 
 impl Population {
-    pub fn new(client: ClientRole, agents: u64, actions_per_hour: f64, cache: TokenCache, clock_skew: Duration, fallback_lifetime: Duration) -> Self {
+    pub fn new(
+        client: ClientRole,
+        agents: u64,
+        actions_per_hour: f64,
+        cache: TokenCache,
+        clock_skew: Duration,
+        fallback_lifetime: Duration,
+    ) -> Self {
         Population {
             client,
             agents,

@@ -82,7 +82,13 @@ impl std::fmt::Debug for PushRevocation {
 }
 
 impl PushRevocation {
-    pub fn new(client: ClientRole, session: Arc<Session>, revoke_within: Duration, wire: Arc<Wire>, background: BackgroundPlan) -> Result<PushRevocation, String> {
+    pub fn new(
+        client: ClientRole,
+        session: Arc<Session>,
+        revoke_within: Duration,
+        wire: Arc<Wire>,
+        background: BackgroundPlan,
+    ) -> Result<PushRevocation, String> {
         let background = match background.multiple > 0.0 {
             true => Some(Background::new(client, wire, background)?),
             false => None,
@@ -168,7 +174,9 @@ pub async fn open(http: &Recorder, profile: &TargetProfile, metadata: &Metadata,
     if jti_of(&token).is_none() {
         return Err(OPAQUE.into());
     }
-    let session = Session::open(http, profile, metadata).await.map_err(|e| one_line(&format!("push-revocation: cannot open a signals stream on the target: {e:#}")))?;
+    let session = Session::open(http, profile, metadata)
+        .await
+        .map_err(|e| one_line(&format!("push-revocation: cannot open a signals stream on the target: {e:#}")))?;
     // Under load only the arrival index and the tally are kept, not every SET.
     session.receiver.keep_arrivals(false);
     Ok(session)
@@ -199,7 +207,10 @@ async fn probe_token(http: &Recorder, profile: &TargetProfile, token_endpoint: &
     req.headers = headers;
     let resp = http.send(req).await.map_err(|e| one_line(&format!("push-revocation: token request: {e:#}")))?;
     let answer = TokenAnswer::from(&resp);
-    answer.access_token().map(str::to_string).ok_or_else(|| one_line(&format!("push-revocation: no access token for {}: {}", client.key(), answer.describe())))
+    answer
+        .access_token()
+        .map(str::to_string)
+        .ok_or_else(|| one_line(&format!("push-revocation: no access token for {}: {}", client.key(), answer.describe())))
 }
 
 type Pairs = Vec<(String, String)>;
@@ -248,7 +259,12 @@ impl Background {
             .user_agent(concat!("agentcert/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("push-revocation: background issuance client: {e}"))?;
-        let books = Books { sent: AtomicU64::new(0), dropped: AtomicU64::new(0), errors: ErrorCounts::default(), latency: Mutex::new(new_histogram()) };
+        let books = Books {
+            sent: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            errors: ErrorCounts::default(),
+            latency: Mutex::new(new_histogram()),
+        };
         Ok(Background { permits: Arc::new(Semaphore::new(plan.max_in_flight.max(1))), plan, client, wire, http, books: Arc::new(books) })
     }
 

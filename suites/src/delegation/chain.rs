@@ -3,8 +3,8 @@
 //! with the prior ones nested inside (RFC 8693 §4.1), and the scope only ever shrinks.
 
 use super::narrowing::within;
-use super::{client_id, delegate, reexchange, seen, show, token_of, user_subject, Seen, SUITE};
 use super::semantics::{identities, one_of};
+use super::{client_id, delegate, reexchange, seen, show, token_of, user_subject, Seen, SUITE};
 use crate::expect;
 use agentcert_engine::oauth::{scopes, TokenAnswer, TT_ACCESS_TOKEN};
 use agentcert_engine::{check, Check, ClientRole, Ctx, Outcome};
@@ -39,12 +39,17 @@ fn granted(s: &Seen, a: &TokenAnswer) -> BTreeSet<String> {
 /// refused with invalid_scope, or reduced to hop 2's scope.
 async fn three_hop_chain(ctx: Ctx) -> anyhow::Result<Outcome> {
     let Some(tool) = ctx.profile().client(ClientRole::ToolAgent) else {
-        return Ok(Outcome::skip("the profile has no [clients.tool_agent]: a chain of three hops needs a third agent that may exchange tokens"));
+        return Ok(Outcome::skip(
+            "the profile has no [clients.tool_agent]: a chain of three hops needs a third agent that may exchange tokens",
+        ));
     };
     let tool_allowance = scopes(&tool.scope);
     let user = user_subject(&ctx)?;
-    let (a_ids, b_ids, t_ids) =
-        (identities(&ctx, ClientRole::AgentA).await?, identities(&ctx, ClientRole::AgentB).await?, identities(&ctx, ClientRole::ToolAgent).await?);
+    let (a_ids, b_ids, t_ids) = (
+        identities(&ctx, ClientRole::AgentA).await?,
+        identities(&ctx, ClientRole::AgentB).await?,
+        identities(&ctx, ClientRole::ToolAgent).await?,
+    );
     let (b, t) = (client_id(&ctx, ClientRole::AgentB)?, client_id(&ctx, ClientRole::ToolAgent)?);
     let res = &ctx.profile().resources;
     let last_resource = res.second.clone().unwrap_or_else(|| res.default.clone());
@@ -76,7 +81,14 @@ async fn three_hop_chain(ctx: Ctx) -> anyhow::Result<Outcome> {
     for (n, (outer, inner)) in [(&g1, &g2), (&g2, &g3)].into_iter().enumerate() {
         let extra: BTreeSet<String> = inner.difference(outer).cloned().collect();
         if !extra.is_empty() {
-            findings.push(format!("hop {} holds {} beyond hop {}'s {}: {} was gained", n + 2, show(inner), n + 1, show(outer), show(&extra)));
+            findings.push(format!(
+                "hop {} holds {} beyond hop {}'s {}: {} was gained",
+                n + 2,
+                show(inner),
+                n + 1,
+                show(outer),
+                show(&extra)
+            ));
         }
     }
     let chain = Outcome::from_findings(
@@ -90,7 +102,13 @@ async fn three_hop_chain(ctx: Ctx) -> anyhow::Result<Outcome> {
         return Ok(chain);
     }
     let ask: Vec<String> = g2.union(&beyond).cloned().collect();
-    let over = super::exchange(&ctx, ClientRole::ToolAgent, (token_of(&hop2)?, TT_ACCESS_TOKEN), &[("scope", &ask.join(" ")), ("resource", &last_resource)]).await?;
+    let over = super::exchange(
+        &ctx,
+        ClientRole::ToolAgent,
+        (token_of(&hop2)?, TT_ACCESS_TOKEN),
+        &[("scope", &ask.join(" ")), ("resource", &last_resource)],
+    )
+    .await?;
     let what = format!("the tool agent asking hop 2's token (scope {}) for {}", show(&g2), show(&beyond));
     Ok(expect::all(vec![chain, within(&ctx, &over, &g2, &what).await?]))
 }

@@ -11,15 +11,78 @@ use std::collections::BTreeSet;
 
 pub fn checks() -> Vec<Check> {
     vec![
-        check!("delegation.scope-beyond-subject-not-granted", SUITE, "Scope the user token does not hold is refused (invalid_scope) or left out, never granted", ["NARROW-005"], [TokenExchange, HomeIssuerTrust], beyond_subject),
-        check!("delegation.scope-beyond-client-not-granted", SUITE, "Scope beyond agent A's own allowance is refused (invalid_scope) or left out, never granted", ["NARROW-006"], [TokenExchange, HomeIssuerTrust], beyond_client),
-        check!("delegation.hop-scope-attenuates", SUITE, "A second hop cannot gain scope the first hop's token lacks", ["NARROW-007"], [TokenExchange, HomeIssuerTrust], hop_attenuates),
-        check!("delegation.audience-restricts-aud", SUITE, "resource=R or audience=A yields a token whose aud is exactly R or A", ["NARROW-008"], [TokenExchange, HomeIssuerTrust], audience_restricts),
-        check!("delegation.unknown-target-invalid-target", SUITE, "An unknown resource gets invalid_target", ["NARROW-009"], [TokenExchange, HomeIssuerTrust], unknown_target),
-        check!("delegation.exp-within-subject-exp", SUITE, "A delegated token expires no later than its subject token", ["NARROW-016"], [TokenExchange, HomeIssuerTrust], exp_within_subject),
-        check!("delegation.no-refresh-token", SUITE, "No refresh token is issued with a delegated token", ["NARROW-017"], [TokenExchange, HomeIssuerTrust], no_refresh_token),
-        check!("delegation.subset-scope-granted-exactly", SUITE, "Asking for a subset of the user token's scope yields exactly that subset", ["NARROW-004"], [TokenExchange, HomeIssuerTrust], subset_exactly),
-        check!("delegation.multiple-targets-all-or-refused", SUITE, "An exchange naming a resource and an audience gets a token for both, or invalid_target; neither is dropped", ["NARROW-011"], [TokenExchange, HomeIssuerTrust], multiple_targets),
+        check!(
+            "delegation.scope-beyond-subject-not-granted",
+            SUITE,
+            "Scope the user token does not hold is refused (invalid_scope) or left out, never granted",
+            ["NARROW-005"],
+            [TokenExchange, HomeIssuerTrust],
+            beyond_subject
+        ),
+        check!(
+            "delegation.scope-beyond-client-not-granted",
+            SUITE,
+            "Scope beyond agent A's own allowance is refused (invalid_scope) or left out, never granted",
+            ["NARROW-006"],
+            [TokenExchange, HomeIssuerTrust],
+            beyond_client
+        ),
+        check!(
+            "delegation.hop-scope-attenuates",
+            SUITE,
+            "A second hop cannot gain scope the first hop's token lacks",
+            ["NARROW-007"],
+            [TokenExchange, HomeIssuerTrust],
+            hop_attenuates
+        ),
+        check!(
+            "delegation.audience-restricts-aud",
+            SUITE,
+            "resource=R or audience=A yields a token whose aud is exactly R or A",
+            ["NARROW-008"],
+            [TokenExchange, HomeIssuerTrust],
+            audience_restricts
+        ),
+        check!(
+            "delegation.unknown-target-invalid-target",
+            SUITE,
+            "An unknown resource gets invalid_target",
+            ["NARROW-009"],
+            [TokenExchange, HomeIssuerTrust],
+            unknown_target
+        ),
+        check!(
+            "delegation.exp-within-subject-exp",
+            SUITE,
+            "A delegated token expires no later than its subject token",
+            ["NARROW-016"],
+            [TokenExchange, HomeIssuerTrust],
+            exp_within_subject
+        ),
+        check!(
+            "delegation.no-refresh-token",
+            SUITE,
+            "No refresh token is issued with a delegated token",
+            ["NARROW-017"],
+            [TokenExchange, HomeIssuerTrust],
+            no_refresh_token
+        ),
+        check!(
+            "delegation.subset-scope-granted-exactly",
+            SUITE,
+            "Asking for a subset of the user token's scope yields exactly that subset",
+            ["NARROW-004"],
+            [TokenExchange, HomeIssuerTrust],
+            subset_exactly
+        ),
+        check!(
+            "delegation.multiple-targets-all-or-refused",
+            SUITE,
+            "An exchange naming a resource and an audience gets a token for both, or invalid_target; neither is dropped",
+            ["NARROW-011"],
+            [TokenExchange, HomeIssuerTrust],
+            multiple_targets
+        ),
     ]
 }
 
@@ -34,7 +97,13 @@ pub(super) async fn within(ctx: &Ctx, a: &TokenAnswer, bound: &BTreeSet<String>,
     let granted = s.scope().or_else(|| a.str("scope").map(scopes)).unwrap_or_default();
     let extra: BTreeSet<_> = granted.difference(bound).cloned().collect();
     if !extra.is_empty() {
-        return Ok(Outcome::fail(format!("{what} was granted {} ({}), beyond {}: {} should not be there", show(&granted), s.via, show(bound), show(&extra))));
+        return Ok(Outcome::fail(format!(
+            "{what} was granted {} ({}), beyond {}: {} should not be there",
+            show(&granted),
+            s.via,
+            show(bound),
+            show(&extra)
+        )));
     }
     Ok(Outcome::pass(format!("{what} was reduced to {} ⊆ {}", show(&granted), show(bound))))
 }
@@ -113,7 +182,9 @@ async fn exp_within_subject(ctx: Ctx) -> anyhow::Result<Outcome> {
         Some(e) => (e, s.via.to_string()),
         None => match a.get("expires_in").and_then(Value::as_i64) {
             Some(e) => (now() + e, "now + expires_in".to_string()),
-            None => return Ok(Outcome::error("the delegated token states no exp and the response no expires_in, so its lifetime is unknown")),
+            None => {
+                return Ok(Outcome::error("the delegated token states no exp and the response no expires_in, so its lifetime is unknown"))
+            }
         },
     };
     Ok(Outcome::expect(
@@ -140,7 +211,10 @@ async fn subset_exactly(ctx: Ctx) -> anyhow::Result<Outcome> {
     let user_scope = scopes(&ctx.profile().home_issuer.as_ref().map(|h| h.scope.clone()).unwrap_or_default());
     let shared: Vec<String> = allowance.intersection(&user_scope).cloned().collect();
     if shared.len() < 2 {
-        return Ok(Outcome::error(format!("setup: the user and agent A share {} scope(s); a proper subset needs at least two", shared.len())));
+        return Ok(Outcome::error(format!(
+            "setup: the user and agent A share {} scope(s); a proper subset needs at least two",
+            shared.len()
+        )));
     }
     let subset: BTreeSet<String> = shared[..shared.len() - 1].iter().cloned().collect();
     let asked = subset.iter().cloned().collect::<Vec<_>>().join(" ");
@@ -155,7 +229,12 @@ async fn subset_exactly(ctx: Ctx) -> anyhow::Result<Outcome> {
     Ok(Outcome::expect(
         granted == subset,
         format!("asked for {}, granted exactly that ({from})", show(&subset)),
-        format!("asked for {} of the shared {}, but {from} says {}", show(&subset), show(&shared.iter().cloned().collect()), show(&granted)),
+        format!(
+            "asked for {} of the shared {}, but {from} says {}",
+            show(&subset),
+            show(&shared.iter().cloned().collect()),
+            show(&granted)
+        ),
     ))
 }
 

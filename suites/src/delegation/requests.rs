@@ -14,16 +14,86 @@ use serde_json::json;
 
 pub fn checks() -> Vec<Check> {
     vec![
-        check!("delegation.subject-token-type-required", SUITE, "A request without subject_token_type gets invalid_request", ["DELEG-006"], [TokenExchange, HomeIssuerTrust], subject_token_type_required),
-        check!("delegation.subject-token-required", SUITE, "A request without subject_token gets invalid_request", ["DELEG-006"], [TokenExchange, HomeIssuerTrust], subject_token_required),
-        check!("delegation.actor-token-type-paired", SUITE, "actor_token without actor_token_type, or the type without the token, gets invalid_request", ["DELEG-006"], [TokenExchange, HomeIssuerTrust], actor_token_type_paired),
-        check!("delegation.garbage-subject-token-refused", SUITE, "A subject_token that is not a token gets invalid_request", ["DELEG-007"], [TokenExchange, HomeIssuerTrust], garbage_subject),
-        check!("delegation.tampered-subject-token-refused", SUITE, "A user token whose claims were changed after signing gets invalid_request", ["DELEG-007"], [TokenExchange, HomeIssuerTrust], tampered_subject),
-        check!("delegation.expired-subject-token-refused", SUITE, "An expired user token gets invalid_request", ["DELEG-007"], [TokenExchange, HomeIssuerTrust], expired_subject),
-        check!("delegation.untrusted-issuer-refused", SUITE, "A user token from an issuer the target does not trust gets invalid_request", ["DELEG-007"], [TokenExchange, HomeIssuerTrust], untrusted_issuer),
-        check!("delegation.requested-token-type-honoured", SUITE, "requested_token_type is honoured or refused, never silently substituted", ["DELEG-008"], [TokenExchange, HomeIssuerTrust], requested_type_honoured),
-        check!("delegation.scope-in-response-when-different", SUITE, "The response carries scope whenever the issued scope differs from the requested one", ["DELEG-009"], [TokenExchange, HomeIssuerTrust], scope_in_response),
-        check!("delegation.exchange-requires-client-auth", SUITE, "A token exchange with no client authentication, or only a bare client_id, is refused with invalid_client", ["DELEG-012"], [TokenExchange, HomeIssuerTrust], requires_client_auth),
+        check!(
+            "delegation.subject-token-type-required",
+            SUITE,
+            "A request without subject_token_type gets invalid_request",
+            ["DELEG-006"],
+            [TokenExchange, HomeIssuerTrust],
+            subject_token_type_required
+        ),
+        check!(
+            "delegation.subject-token-required",
+            SUITE,
+            "A request without subject_token gets invalid_request",
+            ["DELEG-006"],
+            [TokenExchange, HomeIssuerTrust],
+            subject_token_required
+        ),
+        check!(
+            "delegation.actor-token-type-paired",
+            SUITE,
+            "actor_token without actor_token_type, or the type without the token, gets invalid_request",
+            ["DELEG-006"],
+            [TokenExchange, HomeIssuerTrust],
+            actor_token_type_paired
+        ),
+        check!(
+            "delegation.garbage-subject-token-refused",
+            SUITE,
+            "A subject_token that is not a token gets invalid_request",
+            ["DELEG-007"],
+            [TokenExchange, HomeIssuerTrust],
+            garbage_subject
+        ),
+        check!(
+            "delegation.tampered-subject-token-refused",
+            SUITE,
+            "A user token whose claims were changed after signing gets invalid_request",
+            ["DELEG-007"],
+            [TokenExchange, HomeIssuerTrust],
+            tampered_subject
+        ),
+        check!(
+            "delegation.expired-subject-token-refused",
+            SUITE,
+            "An expired user token gets invalid_request",
+            ["DELEG-007"],
+            [TokenExchange, HomeIssuerTrust],
+            expired_subject
+        ),
+        check!(
+            "delegation.untrusted-issuer-refused",
+            SUITE,
+            "A user token from an issuer the target does not trust gets invalid_request",
+            ["DELEG-007"],
+            [TokenExchange, HomeIssuerTrust],
+            untrusted_issuer
+        ),
+        check!(
+            "delegation.requested-token-type-honoured",
+            SUITE,
+            "requested_token_type is honoured or refused, never silently substituted",
+            ["DELEG-008"],
+            [TokenExchange, HomeIssuerTrust],
+            requested_type_honoured
+        ),
+        check!(
+            "delegation.scope-in-response-when-different",
+            SUITE,
+            "The response carries scope whenever the issued scope differs from the requested one",
+            ["DELEG-009"],
+            [TokenExchange, HomeIssuerTrust],
+            scope_in_response
+        ),
+        check!(
+            "delegation.exchange-requires-client-auth",
+            SUITE,
+            "A token exchange with no client authentication, or only a bare client_id, is refused with invalid_client",
+            ["DELEG-012"],
+            [TokenExchange, HomeIssuerTrust],
+            requires_client_auth
+        ),
     ]
 }
 
@@ -59,14 +129,26 @@ async fn subject_token_type_required(ctx: Ctx) -> anyhow::Result<Outcome> {
     control(&ctx).await?;
     let user = ctx.user_token(json!({}))?;
     let answer = send(&ctx, &[("grant_type", GRANT_TOKEN_EXCHANGE), ("subject_token", &user)]).await?;
-    Ok(expect::refused_with(&ctx, &answer, &["invalid_request"], "a token-exchange request without subject_token_type", "RFC 8693 §2.1 / RFC 6749 §5.2"))
+    Ok(expect::refused_with(
+        &ctx,
+        &answer,
+        &["invalid_request"],
+        "a token-exchange request without subject_token_type",
+        "RFC 8693 §2.1 / RFC 6749 §5.2",
+    ))
 }
 
 /// RFC 8693 §2.1: subject_token is REQUIRED.
 async fn subject_token_required(ctx: Ctx) -> anyhow::Result<Outcome> {
     control(&ctx).await?;
     let answer = send(&ctx, &[("grant_type", GRANT_TOKEN_EXCHANGE), ("subject_token_type", TT_JWT)]).await?;
-    Ok(expect::refused_with(&ctx, &answer, &["invalid_request"], "a token-exchange request without subject_token", "RFC 8693 §2.1 / RFC 6749 §5.2"))
+    Ok(expect::refused_with(
+        &ctx,
+        &answer,
+        &["invalid_request"],
+        "a token-exchange request without subject_token",
+        "RFC 8693 §2.1 / RFC 6749 §5.2",
+    ))
 }
 
 /// RFC 8693 §2.1: actor_token_type "is REQUIRED when the actor_token parameter is present in
@@ -131,12 +213,19 @@ async fn requested_type_honoured(ctx: Ctx) -> anyhow::Result<Outcome> {
     let mut notes = Vec::new();
     for wanted in [TT_ACCESS_TOKEN, TT_SAML2] {
         let user = ctx.user_token(json!({}))?;
-        let params = [("grant_type", GRANT_TOKEN_EXCHANGE), ("subject_token", &user), ("subject_token_type", TT_JWT), ("requested_token_type", wanted)];
+        let params = [
+            ("grant_type", GRANT_TOKEN_EXCHANGE),
+            ("subject_token", &user),
+            ("subject_token_type", TT_JWT),
+            ("requested_token_type", wanted),
+        ];
         let a = send(&ctx, &params).await?;
         let issued = a.str("issued_token_type");
         match (a.status, issued) {
             (200, Some(t)) if t == wanted => notes.push(format!("{wanted} issued as requested")),
-            (200, other) => findings.push(format!("requested {wanted} but was issued {}", other.unwrap_or("a token with no issued_token_type"))),
+            (200, other) => {
+                findings.push(format!("requested {wanted} but was issued {}", other.unwrap_or("a token with no issued_token_type")))
+            }
             _ if a.status >= 500 => findings.push(format!("requesting {wanted} caused a server error ({})", a.describe())),
             _ => notes.push(format!("{wanted} refused ({})", a.describe())),
         }
@@ -178,7 +267,9 @@ async fn requires_client_auth(ctx: Ctx) -> anyhow::Result<Outcome> {
     let id = super::client_id(&ctx, ClientRole::AgentA)?;
     let res = &ctx.profile().resources;
     let mut outcomes = Vec::new();
-    for (with_id, what) in [(false, "a token exchange with no client authentication"), (true, "a token exchange with agent A's client_id and no credentials")] {
+    for (with_id, what) in
+        [(false, "a token exchange with no client authentication"), (true, "a token exchange with agent A's client_id and no credentials")]
+    {
         let user = ctx.user_token(json!({}))?;
         let mut params = vec![("grant_type", GRANT_TOKEN_EXCHANGE), ("subject_token", user.as_str()), ("subject_token_type", TT_JWT)];
         if res.always_send {

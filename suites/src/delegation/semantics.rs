@@ -10,15 +10,78 @@ use std::collections::BTreeSet;
 
 pub fn checks() -> Vec<Check> {
     vec![
-        check!("delegation.exchange-succeeds", SUITE, "Exchanging a trusted user token as agent A succeeds with access_token, issued_token_type and token_type", ["DELEG-001"], [TokenExchange, HomeIssuerTrust], exchange_succeeds),
-        check!("delegation.sub-is-user-act-is-agent", SUITE, "The delegated token's sub is the user and act.sub is agent A", ["DELEG-002"], [TokenExchange, HomeIssuerTrust], sub_is_user),
-        check!("delegation.actor-token-yields-act", SUITE, "An accepted actor_token shows in act, never in sub", ["DELEG-003"], [TokenExchange, HomeIssuerTrust], actor_token_yields_act),
-        check!("delegation.reexchange-keeps-act", SUITE, "Re-exchanging a delegated token without actor_token keeps act", ["DELEG-003"], [TokenExchange, HomeIssuerTrust], reexchange_keeps_act),
-        check!("delegation.chained-act-nests", SUITE, "A second hop nests act: the current actor outermost, the prior one inside", ["DELEG-004"], [TokenExchange, HomeIssuerTrust], chained_act_nests),
-        check!("delegation.act-identity-claims-only", SUITE, "act carries identity claims only (no exp, nbf, iat, aud, scope or jti)", ["DELEG-005"], [TokenExchange, HomeIssuerTrust], act_identity_only),
-        check!("delegation.may-act-enforced", SUITE, "A subject token's may_act admits the named actor and refuses another", ["DELEG-010"], [TokenExchange, HomeIssuerTrust], may_act_enforced),
-        check!("delegation.foreign-token-not-exchangeable", SUITE, "A client cannot exchange a token neither issued to it nor meant for it", ["DELEG-011"], [TokenExchange, HomeIssuerTrust], foreign_token),
-        check!("delegation.unauthorized-client-refused", SUITE, "A client not allowed the token-exchange grant gets unauthorized_client", ["DELEG-013"], [TokenExchange, HomeIssuerTrust], unauthorized_client),
+        check!(
+            "delegation.exchange-succeeds",
+            SUITE,
+            "Exchanging a trusted user token as agent A succeeds with access_token, issued_token_type and token_type",
+            ["DELEG-001"],
+            [TokenExchange, HomeIssuerTrust],
+            exchange_succeeds
+        ),
+        check!(
+            "delegation.sub-is-user-act-is-agent",
+            SUITE,
+            "The delegated token's sub is the user and act.sub is agent A",
+            ["DELEG-002"],
+            [TokenExchange, HomeIssuerTrust],
+            sub_is_user
+        ),
+        check!(
+            "delegation.actor-token-yields-act",
+            SUITE,
+            "An accepted actor_token shows in act, never in sub",
+            ["DELEG-003"],
+            [TokenExchange, HomeIssuerTrust],
+            actor_token_yields_act
+        ),
+        check!(
+            "delegation.reexchange-keeps-act",
+            SUITE,
+            "Re-exchanging a delegated token without actor_token keeps act",
+            ["DELEG-003"],
+            [TokenExchange, HomeIssuerTrust],
+            reexchange_keeps_act
+        ),
+        check!(
+            "delegation.chained-act-nests",
+            SUITE,
+            "A second hop nests act: the current actor outermost, the prior one inside",
+            ["DELEG-004"],
+            [TokenExchange, HomeIssuerTrust],
+            chained_act_nests
+        ),
+        check!(
+            "delegation.act-identity-claims-only",
+            SUITE,
+            "act carries identity claims only (no exp, nbf, iat, aud, scope or jti)",
+            ["DELEG-005"],
+            [TokenExchange, HomeIssuerTrust],
+            act_identity_only
+        ),
+        check!(
+            "delegation.may-act-enforced",
+            SUITE,
+            "A subject token's may_act admits the named actor and refuses another",
+            ["DELEG-010"],
+            [TokenExchange, HomeIssuerTrust],
+            may_act_enforced
+        ),
+        check!(
+            "delegation.foreign-token-not-exchangeable",
+            SUITE,
+            "A client cannot exchange a token neither issued to it nor meant for it",
+            ["DELEG-011"],
+            [TokenExchange, HomeIssuerTrust],
+            foreign_token
+        ),
+        check!(
+            "delegation.unauthorized-client-refused",
+            SUITE,
+            "A client not allowed the token-exchange grant gets unauthorized_client",
+            ["DELEG-013"],
+            [TokenExchange, HomeIssuerTrust],
+            unauthorized_client
+        ),
     ]
 }
 
@@ -73,7 +136,10 @@ async fn exchange_succeeds(ctx: Ctx) -> anyhow::Result<Outcome> {
         }
         Some(_) => {}
     }
-    Ok(Outcome::from_findings(findings, format!("exchange succeeded: issued_token_type {}, token_type {}", issued.unwrap_or("-"), a.str("token_type").unwrap_or("-"))))
+    Ok(Outcome::from_findings(
+        findings,
+        format!("exchange succeeded: issued_token_type {}, token_type {}", issued.unwrap_or("-"), a.str("token_type").unwrap_or("-")),
+    ))
 }
 
 /// RFC 8693 §1.1 and §4.1: in delegation the subject stays the principal (`sub` = the user)
@@ -115,7 +181,10 @@ async fn reexchange_keeps_act(ctx: Ctx) -> anyhow::Result<Outcome> {
     let first = delegate(&ctx, ClientRole::AgentA, json!({}), &[]).await?;
     let first_seen = seen(&ctx, token_of(&first)?).await?;
     if first_seen.actors().is_empty() {
-        return Ok(Outcome::fail(format!("the delegated token has no act at all ({}), so nothing records that agent A acts", first_seen.via)));
+        return Ok(Outcome::fail(format!(
+            "the delegated token has no act at all ({}), so nothing records that agent A acts",
+            first_seen.via
+        )));
     }
     let second = reexchange(&ctx, ClientRole::AgentA, token_of(&first)?, &[]).await?;
     let s = seen(&ctx, token_of(&second)?).await?;
@@ -147,7 +216,12 @@ async fn chained_act_nests(ctx: Ctx) -> anyhow::Result<Outcome> {
     Ok(Outcome::expect(
         ok,
         format!("act nests: current actor {:?}, prior actor {:?}", actors.first(), actors.get(1)),
-        format!("after user → agent A → agent B the act chain is {actors:?}; expected [{}, {}] with B outermost ({})", one_of(&b_ids), one_of(&a_ids), s.via),
+        format!(
+            "after user → agent A → agent B the act chain is {actors:?}; expected [{}, {}] with B outermost ({})",
+            one_of(&b_ids),
+            one_of(&a_ids),
+            s.via
+        ),
     ))
 }
 
@@ -186,7 +260,13 @@ async fn may_act_enforced(ctx: Ctx) -> anyhow::Result<Outcome> {
         return Ok(Outcome::fail(format!("agent A, named in may_act, was refused: {}", allowed.describe())));
     }
     let refused = exchange(&ctx, ClientRole::AgentB, (&ctx.user_token(may_act)?, TT_JWT), &[]).await?;
-    Ok(expect::refused_with(&ctx, &refused, &["invalid_request"], "agent B exchanging a subject token whose may_act names only agent A", "RFC 8693 §2.2.2"))
+    Ok(expect::refused_with(
+        &ctx,
+        &refused,
+        &["invalid_request"],
+        "agent B exchanging a subject token whose may_act names only agent A",
+        "RFC 8693 §2.2.2",
+    ))
 }
 
 /// RFC 8693 §5 and RFC 9700 §2.3: a token issued to agent A for the default resource is not
@@ -200,7 +280,13 @@ async fn foreign_token(ctx: Ctx) -> anyhow::Result<Outcome> {
         return Ok(Outcome::error(format!("setup: agent A's token is meant for agent B (aud {:?}), so it is not foreign to B", s.aud())));
     }
     let answer = exchange(&ctx, ClientRole::AgentB, (theirs, TT_ACCESS_TOKEN), &[]).await?;
-    Ok(expect::refused_with(&ctx, &answer, &["invalid_request"], "agent B exchanging a token issued to agent A for another audience", "RFC 8693 §2.2.2"))
+    Ok(expect::refused_with(
+        &ctx,
+        &answer,
+        &["invalid_request"],
+        "agent B exchanging a token issued to agent A for another audience",
+        "RFC 8693 §2.2.2",
+    ))
 }
 
 /// RFC 6749 §5.2 `unauthorized_client`: "The authenticated client is not authorized to use
@@ -208,5 +294,11 @@ async fn foreign_token(ctx: Ctx) -> anyhow::Result<Outcome> {
 async fn unauthorized_client(ctx: Ctx) -> anyhow::Result<Outcome> {
     let user = ctx.user_token(json!({}))?;
     let answer = exchange(&ctx, ClientRole::AgentX, (&user, TT_JWT), &[]).await?;
-    Ok(expect::refused_with(&ctx, &answer, &["unauthorized_client"], "agent X (not allowed token exchange) exchanging a user token", "RFC 6749 §5.2"))
+    Ok(expect::refused_with(
+        &ctx,
+        &answer,
+        &["unauthorized_client"],
+        "agent X (not allowed token exchange) exchanging a user token",
+        "RFC 6749 §5.2",
+    ))
 }

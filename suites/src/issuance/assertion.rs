@@ -53,7 +53,11 @@ async fn client_with_control(ctx: &Ctx) -> anyhow::Result<Option<&ClientProfile>
     let good = signing_key(client)?.sign(None, &valid_claims(ctx, client)?)?;
     let answer = send(ctx, client, &good).await?;
     if !answer.is_success() {
-        bail!("setup: a well-formed client assertion for {} was refused ({}), so a refusal of a bad one proves nothing", client.client_id, answer.describe());
+        bail!(
+            "setup: a well-formed client assertion for {} was refused ({}), so a refusal of a bad one proves nothing",
+            client.client_id,
+            answer.describe()
+        );
     }
     Ok(Some(client))
 }
@@ -94,7 +98,10 @@ pub async fn hs256_public_key(ctx: Ctx) -> anyhow::Result<Outcome> {
     let mut cases = Vec::new();
     for (name, secret) in agentcert_engine::jose::public_key_encodings(key.public_jwk())? {
         let assertion = sign_hs256(&json!({"alg": "HS256", "typ": "JWT"}), &valid_claims(&ctx, client)?, &secret);
-        cases.push((format!("an HS256 client assertion keyed with the client's public key ({name})"), send(&ctx, client, &assertion).await?));
+        cases.push((
+            format!("an HS256 client assertion keyed with the client's public key ({name})"),
+            send(&ctx, client, &assertion).await?,
+        ));
     }
     Ok(refused_all(&ctx, &cases, &["invalid_client"], RULE))
 }
@@ -132,12 +139,23 @@ pub async fn well_formed_accepted(ctx: Ctx) -> anyhow::Result<Outcome> {
     let (issuer, by_issuer) = (ctx.issuer().to_string(), "aud = the issuer");
     let (endpoint, by_endpoint) = (endpoint, "aud = the token endpoint URL");
     let (primary, secondary, why_secondary) = match client.assertion_audience {
-        AssertionAudience::Issuer => ((&issuer, by_issuer), (&endpoint, by_endpoint), "RFC 7523 §3 item 3 offers it; draft-ietf-oauth-rfc7523bis no longer does"),
-        _ => ((&endpoint, by_endpoint), (&issuer, by_issuer), "draft-ietf-oauth-rfc7523bis makes the issuer the audience servers accept; RFC 7523 §5 leaves it to agreement"),
+        AssertionAudience::Issuer => {
+            ((&issuer, by_issuer), (&endpoint, by_endpoint), "RFC 7523 §3 item 3 offers it; draft-ietf-oauth-rfc7523bis no longer does")
+        }
+        _ => (
+            (&endpoint, by_endpoint),
+            (&issuer, by_issuer),
+            "draft-ietf-oauth-rfc7523bis makes the issuer the audience servers accept; RFC 7523 §5 leaves it to agreement",
+        ),
     };
     let first = send(&ctx, client, &key.sign(None, &claims(client, primary.0, iat, iat + 60))?).await?;
     if !first.is_success() {
-        return Ok(Outcome::fail(format!("a well-formed assertion for {} with {} (the profile's) was refused: {}", client.client_id, primary.1, first.describe())));
+        return Ok(Outcome::fail(format!(
+            "a well-formed assertion for {} with {} (the profile's) was refused: {}",
+            client.client_id,
+            primary.1,
+            first.describe()
+        )));
     }
     let second = send(&ctx, client, &key.sign(None, &claims(client, secondary.0, iat, iat + 60))?).await?;
     if !second.is_success() {
@@ -152,7 +170,10 @@ pub async fn well_formed_accepted(ctx: Ctx) -> anyhow::Result<Outcome> {
             ),
         });
     }
-    Ok(Outcome::pass(format!("well-formed assertions for {} are accepted with aud = the issuer and aud = the token endpoint URL", client.client_id)))
+    Ok(Outcome::pass(format!(
+        "well-formed assertions for {} are accepted with aud = the issuer and aud = the token endpoint URL",
+        client.client_id
+    )))
 }
 
 /// RFC 7521 §4.2: `client_id` is optional with an assertion, but "if present, the value of
@@ -184,7 +205,11 @@ pub async fn typed_accepted(ctx: Ctx) -> anyhow::Result<Outcome> {
     for typ in [None, Some("client-authentication+jwt")] {
         let answer = send(&ctx, client, &key.sign(typ, &valid_claims(&ctx, client)?)?).await?;
         if !answer.is_success() {
-            findings.push(format!("an assertion with {} was refused: {}", typ.map_or("no typ".to_string(), |t| format!("typ {t}")), answer.describe()));
+            findings.push(format!(
+                "an assertion with {} was refused: {}",
+                typ.map_or("no typ".to_string(), |t| format!("typ {t}")),
+                answer.describe()
+            ));
         }
     }
     Ok(Outcome::from_findings(findings, "untyped and client-authentication+jwt typed assertions are both accepted"))

@@ -42,8 +42,12 @@ pub async fn wrong_secret(ctx: Ctx) -> anyhow::Result<Outcome> {
         return Ok(Outcome::fail(format!("{what} got HTTP {}; after an Authorization header RFC 6749 §5.2 requires 401", resp.status)));
     }
     Ok(match resp.header("www-authenticate") {
-        Some(v) if v.trim_start().to_ascii_lowercase().starts_with("basic") => Outcome::pass(format!("401 invalid_client with WWW-Authenticate: {v}")),
-        Some(v) => Outcome::fail(format!("WWW-Authenticate is {v:?}, which does not match the Basic scheme the client used (RFC 6749 §5.2)")),
+        Some(v) if v.trim_start().to_ascii_lowercase().starts_with("basic") => {
+            Outcome::pass(format!("401 invalid_client with WWW-Authenticate: {v}"))
+        }
+        Some(v) => {
+            Outcome::fail(format!("WWW-Authenticate is {v:?}, which does not match the Basic scheme the client used (RFC 6749 §5.2)"))
+        }
         None => Outcome::fail("401 invalid_client without a WWW-Authenticate header (RFC 6749 §5.2)"),
     })
 }
@@ -136,7 +140,12 @@ pub async fn advertised_methods_work(ctx: Ctx) -> anyhow::Result<Outcome> {
         params.splice(0..0, cc_params(&ctx));
         let answer = TokenAnswer::from(&post_token(&ctx, &params, &headers).await?);
         if !answer.is_success() && (answer.error() == Some("invalid_client") || answer.status == 401 || answer.error().is_none()) {
-            findings.push(format!("{m} is advertised, but {} ({}) could not authenticate with it: {}", client.client_id, role.key(), answer.describe()));
+            findings.push(format!(
+                "{m} is advertised, but {} ({}) could not authenticate with it: {}",
+                client.client_id,
+                role.key(),
+                answer.describe()
+            ));
         }
     }
     if tested.is_empty() {

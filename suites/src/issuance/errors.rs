@@ -41,14 +41,20 @@ fn judge_error(label: &str, resp: &Response, findings: &mut Vec<String>) {
     };
     match body.get("error").and_then(Value::as_str) {
         None => findings.push(format!("{label}: no string `error` member")),
-        Some(code) if !TOKEN_ERROR_CODES.contains(&code) => findings.push(format!("{label}: error {code:?} is not a code RFC 6749 §5.2 (or RFC 8707) registers")),
-        Some(code) if bad_chars(code, true) => findings.push(format!("{label}: error {code:?} has characters outside %x20-21 / %x23-5B / %x5D-7E")),
+        Some(code) if !TOKEN_ERROR_CODES.contains(&code) => {
+            findings.push(format!("{label}: error {code:?} is not a code RFC 6749 §5.2 (or RFC 8707) registers"))
+        }
+        Some(code) if bad_chars(code, true) => {
+            findings.push(format!("{label}: error {code:?} has characters outside %x20-21 / %x23-5B / %x5D-7E"))
+        }
         Some(_) => {}
     }
     for (member, space) in [("error_description", true), ("error_uri", false)] {
         match body.get(member) {
             None => {}
-            Some(Value::String(s)) if bad_chars(s, space) => findings.push(format!("{label}: {member} has characters RFC 6749 §5.2 does not allow")),
+            Some(Value::String(s)) if bad_chars(s, space) => {
+                findings.push(format!("{label}: {member} has characters RFC 6749 §5.2 does not allow"))
+            }
             Some(Value::String(_)) => {}
             Some(other) => findings.push(format!("{label}: {member} is not a string: {other}")),
         }
@@ -110,7 +116,12 @@ pub async fn non_form_body(ctx: Ctx) -> anyhow::Result<Outcome> {
             let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             Request::post_form(&url, &pairs).body.map(|(_, b)| b).unwrap_or_default()
         };
-        let mut req = Request { method: "POST".into(), url: url.clone(), headers: vec![("accept".into(), "application/json".into())], body: Some((ctype.into(), body)) };
+        let mut req = Request {
+            method: "POST".into(),
+            url: url.clone(),
+            headers: vec![("accept".into(), "application/json".into())],
+            body: Some((ctype.into(), body)),
+        };
         req.headers.extend(headers);
         cases.push((label.to_string(), TokenAnswer::from(&ctx.http.send(req).await?)));
     }
@@ -153,6 +164,9 @@ pub async fn unknown_parameter_ignored(ctx: Ctx) -> anyhow::Result<Outcome> {
     Ok(Outcome::expect(
         answer.is_success(),
         "the request with agentcert_extension=ignore-me still got a token",
-        format!("adding the unrecognised parameter agentcert_extension made the request fail ({}); RFC 6749 §3.2 says to ignore it", answer.describe()),
+        format!(
+            "adding the unrecognised parameter agentcert_extension made the request fail ({}); RFC 6749 §3.2 says to ignore it",
+            answer.describe()
+        ),
     ))
 }

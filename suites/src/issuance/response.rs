@@ -30,7 +30,10 @@ pub async fn success_shape(ctx: Ctx) -> anyhow::Result<Outcome> {
         return Ok(Outcome::fail(format!("agent_a's client credentials request got {}, not 200 (RFC 6749 §5.1)", answer.describe())));
     }
     let Some(body) = &answer.body else {
-        return Ok(Outcome::fail(format!("HTTP 200 with a body that is not a JSON object: {}", agentcert_engine::http::snippet(&resp.body))));
+        return Ok(Outcome::fail(format!(
+            "HTTP 200 with a body that is not a JSON object: {}",
+            agentcert_engine::http::snippet(&resp.body)
+        )));
     };
     let mut findings = Vec::new();
     match body.get("access_token") {
@@ -64,7 +67,9 @@ pub async fn token_type_bearer(ctx: Ctx) -> anyhow::Result<Outcome> {
     let (_, answer) = success(&ctx).await?;
     Ok(match answer.str("token_type") {
         Some(t) if t.eq_ignore_ascii_case("bearer") || t.eq_ignore_ascii_case("dpop") => Outcome::pass(format!("token_type is {t:?}")),
-        Some(t) => Outcome::fail(format!("token_type is {t:?}; a bearer token's type is Bearer (RFC 6750 §4), compared case-insensitively")),
+        Some(t) => {
+            Outcome::fail(format!("token_type is {t:?}; a bearer token's type is Bearer (RFC 6750 §4), compared case-insensitively"))
+        }
         None => Outcome::fail(format!("token_type is missing or not a string: {:?}", answer.get("token_type"))),
     })
 }
@@ -75,7 +80,9 @@ pub async fn json_response(ctx: Ctx) -> anyhow::Result<Outcome> {
     let (resp, _) = success(&ctx).await?;
     Ok(match resp.content_type() {
         Some(ct) if ct == "application/json" => Outcome::pass("application/json, a JSON object with access_token at the top level"),
-        other => Outcome::fail(format!("Content-Type is {:?}, not application/json (RFC 6749 §5.1)", other.unwrap_or_else(|| "absent".into()))),
+        other => {
+            Outcome::fail(format!("Content-Type is {:?}, not application/json (RFC 6749 §5.1)", other.unwrap_or_else(|| "absent".into())))
+        }
     })
 }
 
@@ -85,7 +92,8 @@ pub async fn json_response(ctx: Ctx) -> anyhow::Result<Outcome> {
 /// OAuth 2.1 draft drops: its absence is reported, not failed.
 pub async fn no_store(ctx: Ctx) -> anyhow::Result<Outcome> {
     let (resp, _) = success(&ctx).await?;
-    let cache_control: Vec<String> = resp.headers.get_all("cache-control").iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect();
+    let cache_control: Vec<String> =
+        resp.headers.get_all("cache-control").iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect();
     let has_no_store = cache_control.iter().flat_map(|v| v.split(',')).any(|d| d.trim().eq_ignore_ascii_case("no-store"));
     if !has_no_store {
         return Ok(Outcome::fail(format!(
@@ -156,7 +164,11 @@ pub async fn scope_beyond_allowance(ctx: Ctx) -> anyhow::Result<Outcome> {
     };
     let mut findings = Vec::new();
     if granted.contains(&beyond) {
-        let how = if answer.str("scope").is_some() { "the response scope lists it" } else { "the response has no scope member, which means the requested scope was granted (RFC 6749 §5.1)" };
+        let how = if answer.str("scope").is_some() {
+            "the response scope lists it"
+        } else {
+            "the response has no scope member, which means the requested scope was granted (RFC 6749 §5.1)"
+        };
         findings.push(format!("{beyond} was granted: {how}"));
     }
     let extra: Vec<&String> = granted.iter().filter(|s| !requested.contains(s)).collect();

@@ -76,10 +76,20 @@ pub async fn empty_parameter_omitted(ctx: Ctx) -> anyhow::Result<Outcome> {
     }
     let shown = |s: &Option<BTreeSet<String>>| s.as_ref().map_or("no stated scope".to_string(), show);
     Ok(match (omitted.is_success(), empty.is_success()) {
-        (true, true) if granted(&omitted) == granted(&empty) => Outcome::pass(format!("no scope and scope= both granted {}", shown(&granted(&omitted)))),
-        (true, true) => Outcome::fail(format!("no scope granted {}, but scope= granted {}: the empty parameter was not treated as omitted", shown(&granted(&omitted)), shown(&granted(&empty)))),
+        (true, true) if granted(&omitted) == granted(&empty) => {
+            Outcome::pass(format!("no scope and scope= both granted {}", shown(&granted(&omitted))))
+        }
+        (true, true) => Outcome::fail(format!(
+            "no scope granted {}, but scope= granted {}: the empty parameter was not treated as omitted",
+            shown(&granted(&omitted)),
+            shown(&granted(&empty))
+        )),
         (false, false) if omitted.error() == empty.error() => Outcome::pass(format!("both refused alike: {}", empty.describe())),
-        _ => Outcome::fail(format!("no scope got {}, but scope= got {}: the empty parameter was not treated as omitted", omitted.describe(), empty.describe())),
+        _ => Outcome::fail(format!(
+            "no scope got {}, but scope= got {}: the empty parameter was not treated as omitted",
+            omitted.describe(),
+            empty.describe()
+        )),
     })
 }
 
@@ -98,9 +108,13 @@ pub async fn omitted_scope(ctx: Ctx) -> anyhow::Result<Outcome> {
             continue;
         }
         let token = a.access_token().unwrap_or_default();
-        let (stated, via) = match (a.str("scope"), ctx.has(agentcert_engine::Capability::Introspection) || decode_unverified(token).is_ok()) {
+        let (stated, via) = match (a.str("scope"), ctx.has(agentcert_engine::Capability::Introspection) || decode_unverified(token).is_ok())
+        {
             (Some(s), _) => (Some(scopes(s)), "the response"),
-            (None, true) => { let s = seen(&ctx, token).await?; (s.scope(), s.via) }
+            (None, true) => {
+                let s = seen(&ctx, token).await?;
+                (s.scope(), s.via)
+            }
             (None, false) => (None, "nowhere"),
         };
         let Some(granted) = stated else {
@@ -111,7 +125,12 @@ pub async fn omitted_scope(ctx: Ctx) -> anyhow::Result<Outcome> {
         outcomes.push(Outcome::expect(
             extra.is_empty(),
             format!("{what} got the default {} ⊆ its allowance", show(&granted)),
-            format!("{what} was granted {} ({via}), beyond its allowance {}: {} should not be there", show(&granted), show(&allowance), show(&extra)),
+            format!(
+                "{what} was granted {} ({via}), beyond its allowance {}: {} should not be there",
+                show(&granted),
+                show(&allowance),
+                show(&extra)
+            ),
         ));
     }
     if outcomes.is_empty() {
@@ -128,7 +147,10 @@ pub async fn malformed_resource(ctx: Ctx) -> anyhow::Result<Outcome> {
     let default = ctx.profile().resources.default.clone();
     let control = cc_for(&ctx, ClientRole::AgentA, &[&default]).await?;
     if !control.is_success() {
-        bail!("setup: agent_a's request for resource={default} did not succeed ({}), so refusals of malformed ones prove nothing", control.describe());
+        bail!(
+            "setup: agent_a's request for resource={default} did not succeed ({}), so refusals of malformed ones prove nothing",
+            control.describe()
+        );
     }
     let relative = match default.split_once("://") {
         Some((_, rest)) => format!("//{rest}"),

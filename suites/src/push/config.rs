@@ -17,13 +17,18 @@ pub async fn served(ctx: Ctx) -> anyhow::Result<Outcome> {
         return Ok(Outcome::fail(format!("GET {url} answered HTTP {}, not 200 (SSF 1.0 §7.2.3)", resp.status)));
     }
     if resp.content_type().as_deref() != Some("application/json") {
-        return Ok(Outcome::fail(format!("Content-Type is {:?}, not application/json (SSF 1.0 §7.2)", resp.header("content-type").unwrap_or("absent"))));
+        return Ok(Outcome::fail(format!(
+            "Content-Type is {:?}, not application/json (SSF 1.0 §7.2)",
+            resp.header("content-type").unwrap_or("absent")
+        )));
     }
     let Ok(doc) = resp.json_object() else { return Ok(Outcome::fail("the body is not a JSON object (SSF 1.0 §7.2.3)")) };
     let expected = ctx.issuer();
     Ok(match doc.get("issuer").and_then(Value::as_str) {
         Some(i) if i == expected => Outcome::pass(format!("{url} serves the configuration; issuer is exactly {expected}")),
-        Some(i) => Outcome::fail(format!("the configuration's issuer {i:?} is not identical to {expected:?} (SSF 1.0 §7.2.4: it must not be used)")),
+        Some(i) => Outcome::fail(format!(
+            "the configuration's issuer {i:?} is not identical to {expected:?} (SSF 1.0 §7.2.4: it must not be used)"
+        )),
         None => Outcome::fail("the configuration has no issuer (SSF 1.0 §7.1: REQUIRED)"),
     })
 }
@@ -43,7 +48,8 @@ pub async fn members(ctx: Ctx) -> anyhow::Result<Outcome> {
             findings.push(format!("{m} is missing"));
         }
     }
-    let methods: Vec<&str> = doc.get("delivery_methods_supported").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let methods: Vec<&str> =
+        doc.get("delivery_methods_supported").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
     if !methods.iter().any(|m| *m == PUSH || *m == POLL) {
         findings.push(format!("delivery_methods_supported lists neither {PUSH} (push) nor {POLL} (poll): {methods:?}"));
     }

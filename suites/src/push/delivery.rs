@@ -36,7 +36,10 @@ pub async fn verification(ctx: Ctx) -> anyhow::Result<Outcome> {
     let id = session.stream_id.clone();
     close(session).await;
     let Some(a) = arrived else {
-        return Ok(Outcome::fail(format!("the verification request answered 204, but no verification SET echoing its state arrived within {:?}", within(&ctx))));
+        return Ok(Outcome::fail(format!(
+            "the verification request answered 204, but no verification SET echoing its state arrived within {:?}",
+            within(&ctx)
+        )));
     };
     let sub_id = a.claims().get("sub_id").cloned().unwrap_or(Value::Null);
     Ok(Outcome::expect(
@@ -55,7 +58,9 @@ pub async fn push_shape(ctx: Ctx) -> anyhow::Result<Outcome> {
     let arrived = session.receiver.wait_for(within(&ctx), |a| a.via == Via::Push && is_verification(a, &state)).await;
     let expected = session.receiver.authorization_header().to_string();
     close(session).await;
-    let Some(a) = arrived else { anyhow::bail!("setup: no SET was pushed within {:?} to look at (see push.verification-event-delivered)", within(&ctx)) };
+    let Some(a) = arrived else {
+        anyhow::bail!("setup: no SET was pushed within {:?} to look at (see push.verification-event-delivered)", within(&ctx))
+    };
     let mut findings = Vec::new();
     let media = a.content_type.as_deref().map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
     if media.as_deref() != Some(SECEVENT_MEDIA_TYPE) {
@@ -79,7 +84,8 @@ pub async fn poll(ctx: Ctx) -> anyhow::Result<Outcome> {
     if !methods.iter().any(|v| v == POLL) {
         return Ok(Outcome::skip(format!("delivery_methods_supported does not list {POLL}: the transmitter does not poll")));
     }
-    let resp = m.create(&json!({ "events_requested": [agentcert_engine::receiver::SESSION_REVOKED], "description": "agentcert poll" })).await?;
+    let resp =
+        m.create(&json!({ "events_requested": [agentcert_engine::receiver::SESSION_REVOKED], "description": "agentcert poll" })).await?;
     if resp.status != 201 {
         return Ok(Outcome::fail(format!("creating a stream without delivery answered HTTP {}, not 201 (a poll stream)", resp.status)));
     }
@@ -90,7 +96,9 @@ pub async fn poll(ctx: Ctx) -> anyhow::Result<Outcome> {
         (Some(POLL), Some(url)) => url.to_string(),
         _ => {
             let _ = m.delete(&id).await;
-            return Ok(Outcome::fail(format!("a stream created without delivery has delivery {delivery}, not method {POLL} with the transmitter's endpoint_url")));
+            return Ok(Outcome::fail(format!(
+                "a stream created without delivery has delivery {delivery}, not method {POLL} with the transmitter's endpoint_url"
+            )));
         }
     };
     let state = random_id();
@@ -105,7 +113,12 @@ pub async fn poll(ctx: Ctx) -> anyhow::Result<Outcome> {
             Ok(s) => s,
             Err(why) => break Outcome::fail(format!("the poll response is malformed: {why} (RFC 8936 §2.2)")),
         };
-        let found = sets.iter().find(|(_, set)| decode_unverified(set).ok().and_then(|d| d.claims.pointer(&format!("/events/{}/state", VERIFICATION.replace('/', "~1"))).cloned()) == Some(json!(state)));
+        let found = sets.iter().find(|(_, set)| {
+            decode_unverified(set)
+                .ok()
+                .and_then(|d| d.claims.pointer(&format!("/events/{}/state", VERIFICATION.replace('/', "~1"))).cloned())
+                == Some(json!(state))
+        });
         if let Some((key, set)) = found {
             let jti = decode_unverified(set).ok().and_then(|d| d.claim_str("jti").map(str::to_string));
             m.poll(&url, &json!({ "ack": [key], "returnImmediately": true, "maxEvents": 0 })).await?;

@@ -20,24 +20,129 @@ const SUITE: &str = "push";
 
 pub fn checks() -> Vec<Check> {
     vec![
-        check!("push.configuration-served", SUITE, "ssf-configuration is served at the path-inserted well-known URL, 200 JSON, issuer identical", ["PUSH-001"], [SsfTransmitter], config::served),
-        check!("push.configuration-members", SUITE, "The configuration names jwks_uri, delivery methods, the management endpoints and the OAuth scheme", ["PUSH-002"], [SsfTransmitter], config::members),
-        check!("push.stream-create-read-update-delete", SUITE, "A push stream can be created (201), read, updated and deleted, and is gone after", ["PUSH-003"], [SsfTransmitter], streams::lifecycle),
-        check!("push.stream-management-requires-authorization", SUITE, "Stream management without an Authorization header is refused with 401, a token in the query too", ["PUSH-004"], [SsfTransmitter], streams::requires_authorization),
-        check!("push.subjects-add-and-remove", SUITE, "Adding a subject answers 200, removing it 204, and an unknown stream 404", ["PUSH-014"], [SsfTransmitter], streams::subjects),
-        check!("push.verification-event-delivered", SUITE, "A verification request (204) brings a verification SET echoing state, about the stream", ["PUSH-005"], [SsfTransmitter], delivery::verification),
-        check!("push.push-request-shape", SUITE, "SETs are POSTed as application/secevent+jwt with the stream's authorization_header", ["PUSH-007"], [SsfTransmitter], delivery::push_shape),
-        check!("push.poll-delivery", SUITE, "A stream without delivery is a poll stream whose poll answers sets keyed by jti", ["PUSH-008"], [SsfTransmitter], delivery::poll),
-        check!("push.revocation-emits-session-revoked", SUITE, "Revoking an agent's token pushes a CAEP session-revoked SET about it", ["PUSH-010"], [SsfTransmitter, Revocation], sets::revocation_event),
-        check!("push.set-signed", SUITE, "SETs are signed (never alg none) and verify against the configuration's jwks_uri", ["PUSH-006"], [SsfTransmitter], sets::signed),
-        check!("push.set-typ-secevent-jwt", SUITE, "SETs are explicitly typed: header typ secevent+jwt", ["PUSH-006"], [SsfTransmitter], sets::typ),
+        check!(
+            "push.configuration-served",
+            SUITE,
+            "ssf-configuration is served at the path-inserted well-known URL, 200 JSON, issuer identical",
+            ["PUSH-001"],
+            [SsfTransmitter],
+            config::served
+        ),
+        check!(
+            "push.configuration-members",
+            SUITE,
+            "The configuration names jwks_uri, delivery methods, the management endpoints and the OAuth scheme",
+            ["PUSH-002"],
+            [SsfTransmitter],
+            config::members
+        ),
+        check!(
+            "push.stream-create-read-update-delete",
+            SUITE,
+            "A push stream can be created (201), read, updated and deleted, and is gone after",
+            ["PUSH-003"],
+            [SsfTransmitter],
+            streams::lifecycle
+        ),
+        check!(
+            "push.stream-management-requires-authorization",
+            SUITE,
+            "Stream management without an Authorization header is refused with 401, a token in the query too",
+            ["PUSH-004"],
+            [SsfTransmitter],
+            streams::requires_authorization
+        ),
+        check!(
+            "push.subjects-add-and-remove",
+            SUITE,
+            "Adding a subject answers 200, removing it 204, and an unknown stream 404",
+            ["PUSH-014"],
+            [SsfTransmitter],
+            streams::subjects
+        ),
+        check!(
+            "push.verification-event-delivered",
+            SUITE,
+            "A verification request (204) brings a verification SET echoing state, about the stream",
+            ["PUSH-005"],
+            [SsfTransmitter],
+            delivery::verification
+        ),
+        check!(
+            "push.push-request-shape",
+            SUITE,
+            "SETs are POSTed as application/secevent+jwt with the stream's authorization_header",
+            ["PUSH-007"],
+            [SsfTransmitter],
+            delivery::push_shape
+        ),
+        check!(
+            "push.poll-delivery",
+            SUITE,
+            "A stream without delivery is a poll stream whose poll answers sets keyed by jti",
+            ["PUSH-008"],
+            [SsfTransmitter],
+            delivery::poll
+        ),
+        check!(
+            "push.revocation-emits-session-revoked",
+            SUITE,
+            "Revoking an agent's token pushes a CAEP session-revoked SET about it",
+            ["PUSH-010"],
+            [SsfTransmitter, Revocation],
+            sets::revocation_event
+        ),
+        check!(
+            "push.set-signed",
+            SUITE,
+            "SETs are signed (never alg none) and verify against the configuration's jwks_uri",
+            ["PUSH-006"],
+            [SsfTransmitter],
+            sets::signed
+        ),
+        check!(
+            "push.set-typ-secevent-jwt",
+            SUITE,
+            "SETs are explicitly typed: header typ secevent+jwt",
+            ["PUSH-006"],
+            [SsfTransmitter],
+            sets::typ
+        ),
         check!("push.set-iss-is-the-issuer", SUITE, "A SET's iss is identical to the issuer", ["PUSH-006"], [SsfTransmitter], sets::iss),
-        check!("push.set-aud-is-the-streams", SUITE, "A SET's aud is the aud of the stream it is sent on", ["PUSH-006"], [SsfTransmitter], sets::aud),
+        check!(
+            "push.set-aud-is-the-streams",
+            SUITE,
+            "A SET's aud is the aud of the stream it is sent on",
+            ["PUSH-006"],
+            [SsfTransmitter],
+            sets::aud
+        ),
         check!("push.set-one-event", SUITE, "A SET carries one event", ["PUSH-015"], [SsfTransmitter], sets::one_event),
-        check!("push.set-no-sub-claim", SUITE, "A SET has no JWT sub claim (the subject is sub_id)", ["PUSH-006"], [SsfTransmitter], sets::no_sub),
+        check!(
+            "push.set-no-sub-claim",
+            SUITE,
+            "A SET has no JWT sub claim (the subject is sub_id)",
+            ["PUSH-006"],
+            [SsfTransmitter],
+            sets::no_sub
+        ),
         check!("push.set-no-exp-claim", SUITE, "A SET has no exp claim", ["PUSH-006"], [SsfTransmitter], sets::no_exp),
-        check!("push.revoked-token-subject-format", SUITE, "The revocation SET's sub_id uses a defined format: jwt_id with the token's iss and jti", ["PUSH-010"], [SsfTransmitter, Revocation], sets::subject_format),
-        check!("push.event-within-bound", SUITE, "Revocation reaches the receiver within timing.revoke_within, over several samples", ["PUSH-010"], [SsfTransmitter, Revocation], timing::event_within_bound),
+        check!(
+            "push.revoked-token-subject-format",
+            SUITE,
+            "The revocation SET's sub_id uses a defined format: jwt_id with the token's iss and jti",
+            ["PUSH-010"],
+            [SsfTransmitter, Revocation],
+            sets::subject_format
+        ),
+        check!(
+            "push.event-within-bound",
+            SUITE,
+            "Revocation reaches the receiver within timing.revoke_within, over several samples",
+            ["PUSH-010"],
+            [SsfTransmitter, Revocation],
+            timing::event_within_bound
+        ),
     ]
 }
 

@@ -27,7 +27,10 @@ async fn sample(ctx: &Ctx) -> anyhow::Result<Sample> {
     let mut sets = Vec::new();
     let verification = session
         .receiver
-        .wait_for(within(ctx), |a| a.claims().pointer(&format!("/events/{}/state", VERIFICATION.replace('/', "~1"))).and_then(Value::as_str) == Some(state.as_str()))
+        .wait_for(within(ctx), |a| {
+            a.claims().pointer(&format!("/events/{}/state", VERIFICATION.replace('/', "~1"))).and_then(Value::as_str)
+                == Some(state.as_str())
+        })
         .await;
     sets.extend(verification);
     if let Some((jti, since)) = &revoked {
@@ -36,7 +39,10 @@ async fn sample(ctx: &Ctx) -> anyhow::Result<Sample> {
     if sets.is_empty() {
         let id = session.stream_id.clone();
         close(session).await;
-        anyhow::bail!("setup: no SET arrived on stream {id} within {:?}: neither the verification event asked for nor an event about a revoked token", within(ctx));
+        anyhow::bail!(
+            "setup: no SET arrived on stream {id} within {:?}: neither the verification event asked for nor an event about a revoked token",
+            within(ctx)
+        );
     }
     Ok(Sample { session, sets })
 }
@@ -51,7 +57,8 @@ fn name(a: &Arrival) -> String {
 async fn judge(ctx: Ctx, rule: Rule, ok: &str) -> anyhow::Result<Outcome> {
     let Sample { session, sets } = sample(&ctx).await?;
     close(session).await;
-    let findings: Vec<String> = sets.iter().flat_map(|a| a.broken(rule).into_iter().map(move |f| format!("{}: {}", name(a), f.message))).collect();
+    let findings: Vec<String> =
+        sets.iter().flat_map(|a| a.broken(rule).into_iter().map(move |f| format!("{}: {}", name(a), f.message))).collect();
     let judged: Vec<String> = sets.iter().map(name).collect();
     Ok(Outcome::from_findings(findings, format!("{ok} ({})", judged.join(", "))))
 }
@@ -150,7 +157,8 @@ pub async fn subject_format(ctx: Ctx) -> anyhow::Result<Outcome> {
     };
     let sub_id = a.claims().get("sub_id").cloned().unwrap_or(Value::Null);
     let format = sub_id.get("format").and_then(Value::as_str).unwrap_or("");
-    const KNOWN: &[&str] = &["account", "email", "iss_sub", "opaque", "phone_number", "did", "uri", "aliases", "saml_assertion_id", "ip-addresses", "complex"];
+    const KNOWN: &[&str] =
+        &["account", "email", "iss_sub", "opaque", "phone_number", "did", "uri", "aliases", "saml_assertion_id", "ip-addresses", "complex"];
     Ok(match format {
         "jwt_id" => {
             let mut findings = Vec::new();
@@ -162,7 +170,9 @@ pub async fn subject_format(ctx: Ctx) -> anyhow::Result<Outcome> {
             }
             Outcome::from_findings(findings, "sub_id is {format: jwt_id, iss, jti} naming the revoked token")
         }
-        f if KNOWN.contains(&f) => Outcome::pass(format!("sub_id identifies the subject in the {f} format (not the token itself, which CAEP 1.0 allows)")),
+        f if KNOWN.contains(&f) => {
+            Outcome::pass(format!("sub_id identifies the subject in the {f} format (not the token itself, which CAEP 1.0 allows)"))
+        }
         "" => Outcome::fail(format!("the revocation SET's sub_id is not a subject identifier with a format: {sub_id}")),
         f => Outcome::fail(format!(
             "sub_id format {f:?} is neither registered (RFC 9493) nor defined by SSF 1.0 §3.5{}",

@@ -34,7 +34,9 @@ pub async fn lifecycle(ctx: Ctx) -> anyhow::Result<Outcome> {
     let m = management(&ctx).await?;
     let receiver = Receiver::start(&ctx.profile().signals.listen, ctx.profile().signals.endpoint_url.as_deref()).await?;
     let requested = [SESSION_REVOKED, "urn:example:agentcert:not-an-event-type"];
-    let resp = m.create(&json!({ "delivery": receiver.push_delivery(), "events_requested": requested, "description": "agentcert lifecycle" })).await?;
+    let resp = m
+        .create(&json!({ "delivery": receiver.push_delivery(), "events_requested": requested, "description": "agentcert lifecycle" }))
+        .await?;
     if resp.status != 201 {
         return Ok(Outcome::fail(format!("creating a push stream answered {}, not 201 (SSF 1.0 §8.1.1.1)", describe(&resp))));
     }
@@ -50,14 +52,21 @@ pub async fn lifecycle(ctx: Ctx) -> anyhow::Result<Outcome> {
         findings.push("the stream has no aud (REQUIRED)".into());
     }
     let delivery = created.get("delivery").cloned().unwrap_or_default();
-    if delivery.get("method").and_then(Value::as_str) != Some(agentcert_engine::receiver::PUSH) || delivery.get("endpoint_url").and_then(Value::as_str) != Some(receiver.endpoint_url()) {
+    if delivery.get("method").and_then(Value::as_str) != Some(agentcert_engine::receiver::PUSH)
+        || delivery.get("endpoint_url").and_then(Value::as_str) != Some(receiver.endpoint_url())
+    {
         findings.push(format!("the stream's delivery is {delivery}, not the push delivery requested"));
     }
-    let list = |name: &str| created.get(name).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>());
+    let list = |name: &str| {
+        created.get(name).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>())
+    };
     match (list("events_delivered"), list("events_supported")) {
         (None, _) => findings.push("the stream has no events_delivered (REQUIRED)".into()),
         (Some(delivered), supported) => {
-            let outside: Vec<&String> = delivered.iter().filter(|e| !requested.contains(&e.as_str()) || supported.as_ref().is_some_and(|s| !s.contains(e))).collect();
+            let outside: Vec<&String> = delivered
+                .iter()
+                .filter(|e| !requested.contains(&e.as_str()) || supported.as_ref().is_some_and(|s| !s.contains(e)))
+                .collect();
             if !outside.is_empty() {
                 findings.push(format!("events_delivered {outside:?} is outside events_supported ∩ events_requested"));
             }
@@ -71,7 +80,8 @@ pub async fn lifecycle(ctx: Ctx) -> anyhow::Result<Outcome> {
     match updated.status {
         200 if updated.json().ok().and_then(|v| v.get("description").cloned()) == Some(json!("agentcert lifecycle, updated")) => {}
         202 => {} // "accepted, but not processed": allowed, nothing to compare yet
-        _ => findings.push(format!("PATCHing the description answered {}, not 200 with the updated configuration (§8.1.1.3)", describe(&updated))),
+        _ => findings
+            .push(format!("PATCHing the description answered {}, not 200 with the updated configuration (§8.1.1.3)", describe(&updated))),
     }
     let deleted = m.delete(&id).await?;
     if deleted.status != 204 {
@@ -79,7 +89,11 @@ pub async fn lifecycle(ctx: Ctx) -> anyhow::Result<Outcome> {
     }
     let after = m.read(Some(&id)).await?;
     if after.status != 404 {
-        findings.push(format!("after DELETE answered {}, reading the stream still answers {}, not 404 (§8.1.1.2)", deleted.status, describe(&after)));
+        findings.push(format!(
+            "after DELETE answered {}, reading the stream still answers {}, not 404 (§8.1.1.2)",
+            deleted.status,
+            describe(&after)
+        ));
     }
     Ok(Outcome::from_findings(findings, "created (201), read (200), updated (200), deleted (204), then gone (404)"))
 }
@@ -115,7 +129,8 @@ pub async fn requires_authorization(ctx: Ctx) -> anyhow::Result<Outcome> {
 pub async fn subjects(ctx: Ctx) -> anyhow::Result<Outcome> {
     let session = super::open(&ctx).await?;
     let token = ctx.issue_token(agentcert_engine::ClientRole::AgentA).await?;
-    let jti = agentcert_engine::jose::decode_unverified(&token).ok().and_then(|d| d.claim_str("jti").map(str::to_string)).unwrap_or_default();
+    let jti =
+        agentcert_engine::jose::decode_unverified(&token).ok().and_then(|d| d.claim_str("jti").map(str::to_string)).unwrap_or_default();
     let subject = json!({ "format": "jwt_id", "iss": ctx.issuer(), "jti": jti });
     let m = &session.management;
     let mut findings = Vec::new();
