@@ -146,6 +146,7 @@ async fn jwks_without_keys_array_is_caught() {
     let server = shaped_server(good_metadata, None, json!({"key": {"kty": "EC", "d": "c2VjcmV0"}})).await;
     let ids = ["discovery.jwks-served", "discovery.jwks-public-keys-only", "discovery.jwks-kids-unique"];
     let results = run_profile(reference_profile_at(&server.uri()), None, &checks(&ids)).await;
+    assert_verdict(&results, "discovery.jwks-served", Verdict::Fail);
     // No keys array: nothing can be judged safe, so none of the JWKS checks may pass.
     for id in ids {
         assert_verdict(&results, id, Verdict::Fail);
