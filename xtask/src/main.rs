@@ -108,7 +108,7 @@ fn test(extra: &[String]) -> Result<()> {
     // The peer tests start their servers themselves; this tells them the peers were
     // installed, so a missing one is a failure rather than a skip.
     run(Command::new(env!("CARGO"))
-        .args(["test", "--workspace", "--locked"])
+        .args(["test", "--workspace", "--locked", "--no-fail-fast"])
         .args(extra)
         .env("AGENTCERT_REQUIRE_PEERS", "1")
         .current_dir(root()))
