@@ -418,30 +418,45 @@ async fn load(args: LoadArgs) -> Result<ExitCode, HarnessError> {
     print!("{}", agentcert_scenarios::summary_table(&load));
     print!("{}", agentcert_scenarios::capacity::capacity_table(&load));
     let results = agentcert_scenarios::results_document(&profile, started, clock.elapsed(), load);
-    let json = args.out.join("results.json");
-    agentcert_reports::write_json(&results, &json).map_err(|e| HarnessError::Setup(format!("cannot write {}: {e}", json.display())))?;
-    println!("wrote {}", json.display());
+    // Every report, not results.json alone: a directory whose report.html still shows an older
+    // run beside a new results.json would contradict itself.
+    let written = agentcert_reports::write_all(&results, &args.out)
+        .map_err(|e| HarnessError::Setup(format!("cannot write reports to {}: {e}", args.out.display())))?;
+    for path in written {
+        println!("wrote {}", path.display());
+    }
     for r in &results.load {
         for file in [Some(&r.histogram_file), Some(&r.percentiles_file), r.goose_report_file.as_ref()].into_iter().flatten() {
             println!("wrote {}", args.out.join(file).display());
         }
     }
-    let missed = agentcert_scenarios::missed(&results.load);
-    Ok(if missed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(load_exit_code(&results.load))
+}
+
+/// 1 when a threshold was missed, or when every operation of a scenario failed (its latency
+/// figures then time only refusals, which is no measure of the server), else 0.
+fn load_exit_code(load: &[agentcert_engine::results::LoadResult]) -> ExitCode {
+    let missed = agentcert_scenarios::missed(load);
+    let all_failed: Vec<&str> = load.iter().filter(|r| r.requests > 0 && r.errors >= r.requests).map(|r| r.scenario.as_str()).collect();
+    for scenario in &all_failed {
+        eprintln!("agentcert: every {scenario} operation failed (see errors_by_class in results.json): its latency figures time only the failures");
+    }
+    if missed.is_empty() && all_failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn merge(args: MergeArgs) -> Result<ExitCode, HarnessError> {
     let merged = agentcert_scenarios::merge::merge(&args.dirs, &args.out).map_err(HarnessError::Setup)?;
     print!("{}", agentcert_scenarios::summary_table(&merged.results.load));
-    let json = args.out.join("results.json");
-    agentcert_reports::write_json(&merged.results, &json)
-        .map_err(|e| HarnessError::Setup(format!("cannot write {}: {e}", json.display())))?;
-    println!("wrote {}", json.display());
-    for path in &merged.written {
+    let written = agentcert_reports::write_all(&merged.results, &args.out)
+        .map_err(|e| HarnessError::Setup(format!("cannot write reports to {}: {e}", args.out.display())))?;
+    for path in written.iter().chain(&merged.written) {
         println!("wrote {}", path.display());
     }
-    let missed = agentcert_scenarios::missed(&merged.results.load);
-    Ok(if missed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(load_exit_code(&merged.results.load))
 }
 
 fn diff(args: DiffArgs) -> Result<ExitCode, HarnessError> {

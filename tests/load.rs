@@ -321,3 +321,52 @@ fn push_revocation_needs_a_transmitter_and_tokens_with_a_jti() {
         server.shutdown().await;
     });
 }
+
+/// A load whose every operation fails measures nothing about the server: it exits 1 and says
+/// so, instead of printing refusal timings as if they were latencies. Here the target is a
+/// reference server started alone (`agentcert serve`), which does not trust the harness's
+/// home issuer, so every token exchange is refused.
+#[test]
+fn a_load_where_every_operation_fails_exits_1() {
+    use std::io::{BufRead, BufReader};
+    let _one = LOAD.lock().unwrap_or_else(|e| e.into_inner());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_agentcert"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = temp_dir("all-failed");
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("target.toml");
+    let fixture = std::fs::read_to_string(format!("{root}/fixtures/targets/reference.toml")).unwrap();
+    let adapted = fixture
+        .replace("issuer = \"http://127.0.0.1:0\"", &format!("issuer = \"http://127.0.0.1:{port}\""))
+        .replace("\"../keys/", &format!("\"{root}/fixtures/keys/"));
+    std::fs::write(&profile, adapted).unwrap();
+    let out = dir.join("out");
+    let o = agentcert(&[
+        "load",
+        "--scenario",
+        "exchange",
+        "--rate",
+        "10",
+        "--duration",
+        "1s",
+        "--target",
+        profile.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("every exchange operation failed"), "{}", text(&o));
+    let entry = &load_entries(&out)[0];
+    assert_eq!(entry["errors"], entry["requests"], "{entry}");
+    assert!(out.join("report.html").exists() && out.join("summary.md").exists(), "load writes every report");
+}

@@ -427,8 +427,25 @@ impl TargetProfile {
     }
 
     /// Every secret in the profile, for the redactor.
+    ///
+    /// Each secret comes with the forms it travels in, so that a server echoing a request back
+    /// cannot smuggle it past the redactor: form-urlencoded, and inside HTTP Basic as
+    /// `base64(id:secret)`, plain and with both parts form-urlencoded first (RFC 6749 §2.3.1).
     pub fn secrets(&self) -> Vec<String> {
-        self.clients.values().filter_map(|c| c.client_secret.clone()).collect()
+        use base64::Engine;
+        let b64 = |s: String| base64::engine::general_purpose::STANDARD.encode(s);
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let mut out = Vec::new();
+        for c in self.clients.values() {
+            let Some(secret) = c.client_secret.clone() else { continue };
+            out.push(enc(&secret));
+            out.push(b64(format!("{}:{secret}", c.client_id)));
+            out.push(b64(format!("{}:{}", enc(&c.client_id), enc(&secret))));
+            out.push(secret);
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// The issuer as configured, which checks compare byte for byte (RFC 8414 §3.3).
@@ -439,4 +456,46 @@ impl TargetProfile {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    /// A server that echoes the request back (an `Authorization: Basic …` header, a form body)
+    /// must not get a secret past the redactor in any of the forms it travelled in.
+    #[test]
+    fn echoed_credentials_are_redacted_in_every_form() {
+        let text = r#"
+            [target]
+            name = "t"
+            issuer = "http://127.0.0.1:1"
+            [clients.agent_a]
+            client_id = "agent a"
+            auth_method = "client_secret_basic"
+            client_secret = "s3cret/with+chars"
+            [clients.resource_server]
+            client_id = "rs"
+            auth_method = "client_secret_post"
+            client_secret = "rs-secret-0c7a"
+            [resources]
+            default = "https://api.example.test"
+        "#;
+        let profile = TargetProfile::parse(text, Path::new("."), "test").unwrap();
+        let redactor = crate::redact::Redactor::new(profile.secrets());
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        for leaked in [
+            "s3cret/with+chars".to_string(),
+            enc("s3cret/with+chars"),
+            b64("agent a:s3cret/with+chars"),
+            b64(&format!("{}:{}", enc("agent a"), enc("s3cret/with+chars"))),
+            b64("rs:rs-secret-0c7a"),
+        ] {
+            let echoed = format!("error: bad request; you sent Authorization: Basic {leaked} and client_secret={leaked}");
+            let out = redactor.text(&echoed);
+            assert!(!out.contains(&leaked), "{leaked} survived: {out}");
+        }
+    }
 }

@@ -95,7 +95,7 @@ pub(crate) async fn prepare(profile: TargetProfile, roles: Roles, plan: &LoadPla
     for job in &plan.jobs {
         if job.scenario == ScenarioName::JwtBearer {
             if let Some(why) = jwt_bearer::unsupported(&profile, &metadata) {
-                eprintln!("agentcert: load jwt-bearer skipped: {why}");
+                eprintln!("agentcert: load jwt-bearer skipped: {}", http.redactor().text(&why));
                 skipped.push(job.scenario);
                 continue;
             }
@@ -103,9 +103,9 @@ pub(crate) async fn prepare(profile: TargetProfile, roles: Roles, plan: &LoadPla
         if job.scenario == ScenarioName::PushRevocation {
             if let Some(why) = push_revocation::unsupported(&http, &profile).await {
                 if plan.jobs.len() == 1 && !plan.best_effort {
-                    return Err(format!("push-revocation: {why}"));
+                    return Err(http.redactor().text(&format!("push-revocation: {why}")));
                 }
-                eprintln!("agentcert: load push-revocation skipped: {why}");
+                eprintln!("agentcert: load push-revocation skipped: {}", http.redactor().text(&why));
                 skipped.push(job.scenario);
                 continue;
             }
@@ -113,25 +113,26 @@ pub(crate) async fn prepare(profile: TargetProfile, roles: Roles, plan: &LoadPla
         match check_job(job, plan, &profile, &metadata) {
             Ok(()) => {}
             Err(e) if plan.best_effort => {
-                eprintln!("agentcert: load {} skipped: {e}", job.scenario.name());
+                eprintln!("agentcert: load {} skipped: {}", job.scenario.name(), http.redactor().text(&e));
                 skipped.push(job.scenario);
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(http.redactor().text(&e)),
         }
     }
-    let session =
-        match plan.jobs.iter().any(|j| j.scenario == ScenarioName::PushRevocation) && !skipped.contains(&ScenarioName::PushRevocation) {
-            false => None,
-            true => match push_revocation::open(&http, &profile, &metadata, plan.client).await {
-                Ok(s) => Some(Arc::new(s)),
-                Err(e) if plan.best_effort => {
-                    eprintln!("agentcert: load push-revocation skipped: {}", e.trim_start_matches("push-revocation: "));
-                    skipped.push(ScenarioName::PushRevocation);
-                    None
-                }
-                Err(e) => return Err(e),
-            },
-        };
+    let session = match plan.jobs.iter().any(|j| j.scenario == ScenarioName::PushRevocation)
+        && !skipped.contains(&ScenarioName::PushRevocation)
+    {
+        false => None,
+        true => match push_revocation::open(&http, &profile, &metadata, plan.client).await {
+            Ok(s) => Some(Arc::new(s)),
+            Err(e) if plan.best_effort => {
+                eprintln!("agentcert: load push-revocation skipped: {}", http.redactor().text(e.trim_start_matches("push-revocation: ")));
+                skipped.push(ScenarioName::PushRevocation);
+                None
+            }
+            Err(e) => return Err(e),
+        },
+    };
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let host = url::Url::parse(profile.issuer()).map_err(|e| e.to_string())?.origin().ascii_serialization();
     let wire = Arc::new(Wire::new(profile, &metadata)?);

@@ -98,9 +98,10 @@ fn scenario(out: &mut String, r: &LoadResult, ctx: &ReportContext, series: Optio
         out.push_str("<p class=\"note\">No latency was recorded: no operation was answered.</p>\n");
     } else if revocation {
         let bound = ctx.revoke_within.map(|d| d.as_secs_f64() * 1000.0);
+        let seen = observed_by(r);
         let caption = match bound {
-            Some(b) => format!("Share of revocations that introspection reported inactive within a given time of the revoke call, from {basis}. The dashed line is the profile's revoke_within ({}).", svg::ms_label(b)),
-            None => format!("Share of revocations that introspection reported inactive within a given time of the revoke call, from {basis}. The profile's revoke_within was not supplied to this report."),
+            Some(b) => format!("Share of revocations {seen} within a given time of the revoke call, from {basis}. The dashed line is the profile's revoke_within ({}).", svg::ms_label(b)),
+            None => format!("Share of revocations {seen} within a given time of the revoke call, from {basis}. The profile's revoke_within was not supplied to this report."),
         };
         figure(out, &cdf_chart(r, series, bound), &caption);
     } else {
@@ -195,6 +196,16 @@ fn percentile_label(x: f64) -> String {
     }
 }
 
+/// How a scenario observes a revocation: by polling introspection, or by the push of a
+/// CAEP session-revoked SET to the harness's signals receiver.
+fn observed_by(r: &LoadResult) -> &'static str {
+    if r.scenario == "push-revocation" {
+        "whose session-revoked event reached the signals receiver"
+    } else {
+        "that introspection reported inactive"
+    }
+}
+
 fn cdf_chart(r: &LoadResult, series: Option<&LoadSeries>, bound_ms: Option<f64>) -> Chart {
     let (points, summary_only) = distribution(r, series);
     let positive = points.iter().map(|p| p.1).filter(|v| *v > 0.0);
@@ -209,7 +220,16 @@ fn cdf_chart(r: &LoadResult, series: Option<&LoadSeries>, bound_ms: Option<f64>)
     Chart {
         id: format!("plot-{}-cdf", r.scenario),
         title: format!("{}: revocation propagation latency (CDF)", r.scenario),
-        x: Axis::decades("time from the revoke call to inactive at introspection", lo.min(hi - 1), hi, svg::ms_label),
+        x: Axis::decades(
+            if r.scenario == "push-revocation" {
+                "time from the revoke call to the SET's arrival"
+            } else {
+                "time from the revoke call to inactive at introspection"
+            },
+            lo.min(hi - 1),
+            hi,
+            svg::ms_label,
+        ),
         y: Axis::linear("revocations (%)", 100.0, svg::num),
         lines: vec![Line { label: r.scenario.clone(), points: pts, class: "s1", step: true, dots: summary_only }],
         rules: bound_ms.map(|b| Rule::Vertical(b, format!("revoke_within {}", svg::ms_label(b)))).into_iter().collect(),
