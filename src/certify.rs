@@ -99,6 +99,17 @@ pub fn describe(dir: &Path, v: &Verification) -> String {
             m.map_or("?", |m| &m.git_commit),
             m.map_or("?", |m| &m.created_at)
         );
+        // A valid seal says the files are the ones signed, not that the server passed: say
+        // what the sealed run concluded, so nobody mistakes the one for the other.
+        if let Some(r) = std::fs::read(dir.join("results.json")).ok().and_then(|b| serde_json::from_slice::<RunResults>(&b).ok()) {
+            let c = &r.summary;
+            let verdict = if r.exit_code() == 0 { "PASS" } else { "FAIL" };
+            let _ = writeln!(
+                s,
+                "sealed run: {verdict} against {} ({} checks: {} passed, {} failed, {} warned, {} skipped, {} errors)",
+                r.target.name, c.total, c.pass, c.fail, c.warn, c.skip, c.error
+            );
+        }
         return s;
     }
     let _ = writeln!(s, "INVALID: {} ({} problem{})", dir.display(), v.problems.len(), if v.problems.len() == 1 { "" } else { "s" });

@@ -147,8 +147,9 @@ struct RunArgs {
 
 fn parse_positive_duration(s: &str) -> Result<std::time::Duration, String> {
     match humantime::parse_duration(s) {
-        Ok(d) if !d.is_zero() => Ok(d),
-        Ok(_) => Err("must be more than zero".into()),
+        Ok(d) if d.is_zero() => Err("must be more than zero".into()),
+        Ok(d) if d > std::time::Duration::from_secs(600) => Err("must be at most 10m: a longer wait is a hang, not a bound".into()),
+        Ok(d) => Ok(d),
         Err(e) => Err(format!("`{s}` is not a duration like \"2s\" or \"500ms\": {e}")),
     }
 }
@@ -294,6 +295,9 @@ fn fatal(message: &str) -> ExitCode {
 
 async fn run(args: RunArgs, with_load: bool, certify: Option<agentcert::certify::Certifier>) -> Result<ExitCode, HarnessError> {
     let checks = agentcert_suites::select(&args.suites).map_err(HarnessError::Setup)?;
+    if certify.is_none() {
+        writable_out(&args.out)?;
+    }
     let catalog = agentcert_suites::catalog();
     let color = !args.no_color && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let opts = RunOptions {
@@ -356,7 +360,19 @@ async fn run(args: RunArgs, with_load: bool, certify: Option<agentcert::certify:
     Ok(ExitCode::from(results.exit_code() as u8))
 }
 
+/// Finds out before any work whether the reports can be written: a run that takes minutes
+/// and then cannot save them has wasted them.
+fn writable_out(dir: &std::path::Path) -> Result<(), HarnessError> {
+    let fail = |e: std::io::Error| HarnessError::Setup(format!("cannot write reports to {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(".agentcert-write-probe");
+    std::fs::write(&probe, b"").map_err(fail)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 async fn load(args: LoadArgs) -> Result<ExitCode, HarnessError> {
+    writable_out(&args.out)?;
     let options = agentcert_scenarios::LoadOptions {
         scenarios: args.scenarios,
         rate: args.rate,

@@ -72,6 +72,12 @@ fn a_malformed_profile_is_a_one_line_error_and_exit_2() {
             "not a duration",
         ),
         ("unknown-key", &format!("{}\n[target2]\n", MINIMAL.replace("ISSUER", "http://127.0.0.1:1")), "unknown field"),
+        ("zero-bound", &format!("{}\n[timing]\nrevoke_within = \"0s\"\n", MINIMAL.replace("ISSUER", "http://127.0.0.1:1")), "out of range"),
+        (
+            "absurd-bound",
+            &format!("{}\n[timing]\nrevoke_within = \"999999h\"\n", MINIMAL.replace("ISSUER", "http://127.0.0.1:1")),
+            "out of range",
+        ),
     ] {
         let p = write_profile(name, text);
         let o = agentcert(&["check", "--target", p.to_str().unwrap(), "--out", temp_dir(&format!("{name}-out")).to_str().unwrap()]);
@@ -135,4 +141,18 @@ fn list_shows_checks_and_requirements() {
     let o = agentcert(&["list", "--requirements"]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("DISC-002") && text.contains("checked by discovery.issuer-identical"), "{text}");
+}
+
+/// An --out that cannot be written is found before the run, not after it.
+#[test]
+fn an_unwritable_out_is_exit_2_before_any_work() {
+    let dir = temp_dir("out-is-a-file");
+    let file = dir.join("afile");
+    std::fs::write(&file, "x").unwrap();
+    let started = std::time::Instant::now();
+    let o = agentcert(&["run", "--out", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot write reports to"), "{}", stderr(&o));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("checks:"), "no checks should have run");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }

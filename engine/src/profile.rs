@@ -290,6 +290,11 @@ impl LimitsProfile {
         if self.timeout.is_some_and(|t| t.is_zero()) || self.check_timeout.is_some_and(|t| t.is_zero()) {
             return Err("[limits] timeout and check_timeout must be more than zero".into());
         }
+        // A request or a check that may take longer than ten minutes is a hang, not a bound.
+        let ten_minutes = Duration::from_secs(600);
+        if self.timeout.is_some_and(|t| t > ten_minutes) || self.check_timeout.is_some_and(|t| t > ten_minutes) {
+            return Err("[limits] timeout and check_timeout must be at most 10m".into());
+        }
         if self.max_body_bytes == Some(0) {
             return Err("[limits] max_body_bytes must be more than zero".into());
         }
@@ -363,6 +368,22 @@ impl TargetProfile {
     }
 
     fn validate(&mut self, read_file: &dyn Fn(&Path) -> Result<String, String>) -> Result<(), String> {
+        // Bounds a person could mean: a zero bound makes every timed check fail by construction,
+        // and an absurd one makes a check wait for hours.
+        let t = &self.timing;
+        for (name, value, max) in [
+            ("revoke_within", t.revoke_within, Duration::from_secs(3600)),
+            ("max_token_lifetime", t.max_token_lifetime, Duration::from_secs(366 * 24 * 3600)),
+            ("clock_skew", t.clock_skew, Duration::from_secs(3600)),
+        ] {
+            if (value.is_zero() && name != "clock_skew") || value > max {
+                return Err(format!(
+                    "[timing] {name} = {} is out of range (more than zero, at most {})",
+                    humantime::format_duration(value),
+                    humantime::format_duration(max)
+                ));
+            }
+        }
         let issuer =
             url::Url::parse(&self.target.issuer).map_err(|e| format!("target.issuer `{}` is not a URL: {e}", self.target.issuer))?;
         if !matches!(issuer.scheme(), "http" | "https") {

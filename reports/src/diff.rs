@@ -144,8 +144,11 @@ pub fn diff(old_label: &str, old: &RunResults, new_label: &str, new: &RunResults
             }),
         }
     }
+    // A check the newer run no longer makes is coverage lost: a gate must not pass because a
+    // check (or a whole suite) went missing. Only a check that was skipped before loses nothing.
     for o in old.checks.iter().filter(|o| !new.checks.iter().any(|c| c.id == o.id)) {
-        checks.push(CheckChange { id: o.id.clone(), old: Some(o.verdict), new: None, reason: o.reason.clone(), regression: false });
+        let regression = o.verdict != Verdict::Skip;
+        checks.push(CheckChange { id: o.id.clone(), old: Some(o.verdict), new: None, reason: o.reason.clone(), regression });
     }
     checks.sort_by_key(|c| !c.regression);
 

@@ -226,11 +226,15 @@ async fn oidc_consistent(ctx: Ctx) -> anyhow::Result<Outcome> {
     let Some(rfc) = rfc else { return Ok(Outcome::skip("no RFC 8414 document to compare with")) };
     let mut findings = Vec::new();
     if oidc.get("issuer").and_then(Value::as_str) != Some(ctx.issuer()) {
-        findings.push(format!("openid-configuration issuer {:?} is not {:?}", oidc.get("issuer"), ctx.issuer()));
+        findings.push(format!("openid-configuration issuer {} is not {:?}", shown(oidc.get("issuer")), ctx.issuer()));
     }
     for m in ["issuer", "token_endpoint", "jwks_uri"] {
         if oidc.get(m) != rfc.get(m) {
-            findings.push(format!("{m} differs: {:?} vs {:?}", oidc.get(m), rfc.get(m)));
+            findings.push(format!(
+                "{m} differs: {} in openid-configuration, {} in RFC 8414 metadata",
+                shown(oidc.get(m)),
+                shown(rfc.get(m))
+            ));
         }
     }
     Ok(Outcome::from_findings(findings, "both documents agree"))
@@ -369,4 +373,9 @@ mod tests {
             assert!(matches!(transport(url), Transport::Unprotected(_)), "{url}");
         }
     }
+}
+
+/// A metadata member as a person reads it: its JSON, or "absent".
+fn shown(v: Option<&Value>) -> String {
+    v.map_or_else(|| "absent".to_string(), Value::to_string)
 }

@@ -90,3 +90,16 @@ fn unreadable_input_is_a_one_line_error() {
     assert!(read_results(&bad).unwrap_err().contains("reads 1.x"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A run that quietly stops making a check (or a whole suite) must not pass a gate.
+#[test]
+fn a_gone_check_that_was_made_is_a_regression() {
+    let old = crate::sample::with_load();
+    let mut new = old.clone();
+    let made = new.checks.iter().position(|c| c.verdict == Verdict::Pass).unwrap();
+    let id = new.checks.remove(made).id;
+    let d = diff("old.json", &old, "new.json", &new, Tolerances::default());
+    let gone = d.checks.iter().find(|c| c.id == id).unwrap();
+    assert!(gone.new.is_none() && gone.regression, "{gone:?}");
+    assert_eq!(d.exit_code(), 1);
+}
