@@ -82,8 +82,10 @@ pub fn summary_table(results: &[LoadResult]) -> String {
         if r.dropped > 0 || r.late > 0 {
             let _ = writeln!(
                 s,
-                "{}: {} slots sent late, {} never sent (the generator, or its --max-in-flight cap, was behind the schedule; latency still counts from the intended time)",
-                r.scenario, r.late, r.dropped
+                "{}: {} sent late, {} never sent (the generator, or its --max-in-flight cap, was behind the schedule; latency still counts from the intended time)",
+                r.scenario,
+                if r.late == 1 { "1 slot".to_string() } else { format!("{} slots", r.late) },
+                r.dropped
             );
         }
         if let Some(b) = &r.background_issuance {
