@@ -362,13 +362,21 @@ async fn run(args: RunArgs, with_load: bool, certify: Option<agentcert::certify:
 
 /// Finds out before any work whether the reports can be written: a run that takes minutes
 /// and then cannot save them has wasted them.
+/// It leaves nothing behind: directories it had to create for the probe are removed again,
+/// so that a run refused later for bad input has still written nothing.
 fn writable_out(dir: &std::path::Path) -> Result<(), HarnessError> {
     let fail = |e: std::io::Error| HarnessError::Setup(format!("cannot write reports to {}: {e}", dir.display()));
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let probe = dir.join(".agentcert-write-probe");
-    std::fs::write(&probe, b"").map_err(fail)?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
+    // The outermost directory that does not exist yet, if any: what the probe creates.
+    let created = dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).last().map(std::path::Path::to_path_buf);
+    let result = std::fs::create_dir_all(dir).and_then(|()| {
+        let probe = dir.join(".agentcert-write-probe");
+        std::fs::write(&probe, b"")?;
+        std::fs::remove_file(&probe)
+    });
+    if let Some(created) = created {
+        let _ = std::fs::remove_dir_all(created);
+    }
+    result.map_err(fail)
 }
 
 async fn load(args: LoadArgs) -> Result<ExitCode, HarnessError> {
