@@ -32,6 +32,17 @@ pub async fn client_credentials(user: &mut GooseUser, wire: &Wire, role: ClientR
     wire.post_as(user, role, &wire.token_endpoint, "token", &params).await
 }
 
+/// A client-credentials access token as `role`, or the class of what went wrong: the first
+/// step of every scenario that needs a token to act on (revoke it, say).
+pub async fn access_token(user: &mut GooseUser, wire: &Wire, role: ClientRole) -> Result<String, ErrorClass> {
+    let answer = client_credentials(user, wire, role).await?;
+    match answer.access_token() {
+        Some(t) => Ok(t.to_string()),
+        None if answer.status == 200 => Err(ErrorClass::BadResponse),
+        None => Err(ErrorClass::of_status(answer.status)),
+    }
+}
+
 /// A token answer: success only with an access token (RFC 6749 §5.1). An error status is an
 /// answered error, timed; a 200 without a token is a bad response.
 pub fn judge_token(answer: &Answer) -> Outcome {

@@ -21,7 +21,7 @@
 //! A target that is no Shared Signals Transmitter is skipped with a note. One whose access
 //! tokens are opaque is refused: a SET could not be matched to its token.
 
-use super::issuance::{client_credentials, judge_token};
+use super::issuance::{access_token, judge_token};
 use crate::attack::REQUEST_TIMEOUT_S;
 use crate::histogram::{new_histogram, summary};
 use crate::outcome::{ErrorClass, ErrorCounts, Latency, Outcome};
@@ -104,12 +104,8 @@ impl PushRevocation {
         let Some(revoke) = &wire.revocation_endpoint else {
             return Outcome::failed(ErrorClass::Harness);
         };
-        let token = match client_credentials(user, wire, self.client).await {
-            Ok(a) => match a.access_token() {
-                Some(t) => t.to_string(),
-                None if a.status == 200 => return Outcome::failed(ErrorClass::BadResponse),
-                None => return Outcome::failed(ErrorClass::of_status(a.status)),
-            },
+        let token = match access_token(user, wire, self.client).await {
+            Ok(t) => t,
             Err(class) => return Outcome::failed(class),
         };
         // Checked before the load (`open`); a token without one now is a bad answer.
@@ -216,7 +212,7 @@ async fn probe_token(http: &Recorder, profile: &TargetProfile, token_endpoint: &
 type Pairs = Vec<(String, String)>;
 
 /// A client-credentials request's form and headers as `client`, with the profile's default
-/// `resource` when it says to always send one (as [`client_credentials`] builds it).
+/// `resource` when it says to always send one (as [`super::issuance::client_credentials`] builds it).
 fn token_request(profile: &TargetProfile, token_endpoint: &str, client: ClientRole) -> Result<(Pairs, Pairs), String> {
     let registered = profile.client(client).ok_or_else(|| format!("the target profile has no [clients.{}]", client.key()))?;
     let mut form = vec![("grant_type".to_string(), GRANT_CLIENT_CREDENTIALS.to_string())];

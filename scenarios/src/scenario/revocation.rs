@@ -8,7 +8,7 @@
 //! from the start of the revoke call to the first `active: false`; a token still active after
 //! `revoke_within` is a `not-propagated` error.
 
-use super::issuance::client_credentials;
+use super::issuance::access_token;
 use crate::outcome::{ErrorClass, Outcome};
 use crate::wire::Wire;
 use agentcert_engine::profile::ClientRole;
@@ -29,12 +29,8 @@ impl Revocation {
         let (Some(revoke), Some(introspect)) = (&wire.revocation_endpoint, &wire.introspection_endpoint) else {
             return Outcome::failed(ErrorClass::Harness);
         };
-        let token = match client_credentials(user, wire, self.client).await {
-            Ok(a) => match a.access_token() {
-                Some(t) => t.to_string(),
-                None if a.status == 200 => return Outcome::failed(ErrorClass::BadResponse),
-                None => return Outcome::failed(ErrorClass::of_status(a.status)),
-            },
+        let token = match access_token(user, wire, self.client).await {
+            Ok(t) => t,
             Err(class) => return Outcome::failed(class),
         };
         let params = [("token", token.as_str()), ("token_type_hint", "access_token")];
