@@ -47,14 +47,7 @@ impl IssuerServer {
             .route("/.well-known/openid-configuration", get(move || async move { Json(metadata) }))
             .route("/jwks", get(|State(jwks): State<Arc<RwLock<Value>>>| async move { Json(read(&jwks)) }))
             .with_state(served);
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let tx = serve_in_background(listener, app);
         Ok(IssuerServer { issuer, addr, jwks, shutdown: Some(tx) })
     }
 
@@ -83,4 +76,18 @@ impl Drop for IssuerServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// Serves `app` on `listener` in a background task until the returned sender is used or
+/// dropped: how every loopback role of the harness (issuers, the signals receiver) runs.
+pub(crate) fn serve_in_background(listener: tokio::net::TcpListener, app: axum::Router) -> oneshot::Sender<()> {
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    tx
 }

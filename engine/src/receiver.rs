@@ -174,14 +174,7 @@ impl Receiver {
             authorization: format!("Bearer {}", random_id()),
         });
         let app = axum::Router::new().route("/events", post(receive)).with_state(inner.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let tx = crate::issuer_server::serve_in_background(listener, app);
         Ok(Receiver { addr, endpoint_url, inner, shutdown: Some(tx) })
     }
 
